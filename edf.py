@@ -1,0 +1,382 @@
+"""EDF, the Educational Framework: a computation graph with forward and backward passes, in numpy.
+
+Build a graph by creating nodes; each node appends itself to `CompNodes` (so the list is already in
+topological order). `Forward()` computes every `value`; `Backward(loss)` fills every `grad` with the
+gradient of the batch-averaged loss; `SGD()` takes one step on every `Parameter`.
+
+Conventions
+- The first axis of every Input and op value is the batch axis (size B). Parameters have no batch axis:
+  when a gradient arrives with one, `Parameter.addgrad` sums over it.
+- `x.grad` has the shape of `x.value` and holds d(mean loss)/d(x.value).
+- dtype policy: every float value in the graph has dtype `DT` (float64 by default, so gradient checks
+  are exact enough). Set `edf.DT = np.float32` *before* building a model to train in single precision;
+  float inputs are cast to `DT` in Forward, integer inputs (class labels) are left alone.
+"""
+
+import numpy as np
+
+DT = np.float64
+learning_rate = 0.1
+CompNodes = []  # every op and Input of the current graph, in creation (= topological) order
+Parameters = []  # every Parameter that SGD() updates
+
+
+def clear_compgraph():
+    """Forget the current graph. The lists are emptied in place so that references stay valid."""
+    CompNodes.clear()
+    Parameters.clear()
+
+
+def _register_parameter(p):
+    # A Parameter made before clear_compgraph() rejoins the list when a new op uses it, so it is trained.
+    if isinstance(p, Parameter) and not any(p is q for q in Parameters):
+        Parameters.append(p)
+
+
+class CompNode:
+    """A node of the graph. Subclasses set `self.value` in forward() and call x.addgrad(delta) in backward()."""
+
+    requires_grad = True  # course code that skips __init__ still gets gradients
+    grad = None
+
+    def __init__(self, *inputs):
+        self.inputs = inputs
+        for x in inputs:
+            _register_parameter(x)
+        self.requires_grad = any(getattr(x, "requires_grad", True) for x in inputs)
+        CompNodes.append(self)
+
+    def addgrad(self, delta):
+        # Not in place: delta may be another node's grad array, which must not change.
+        if self.requires_grad:
+            self.grad = delta if self.grad is None else self.grad + delta
+
+    def forward(self):
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def backward(self):
+        raise NotImplementedError(f"{type(self).__name__} must define backward()")
+
+
+class Input(CompNode):
+    """Data fed to the graph: set `x.value` before Forward(). Its grad is computed only on request."""
+
+    def __init__(self, requires_grad=False):
+        super().__init__()
+        self.requires_grad = requires_grad
+        self.value = None
+
+    def forward(self):
+        if self.value is None:
+            raise ValueError(
+                "Input has no value: assign x.value = <array> before calling Forward()"
+            )
+        value = np.asarray(self.value)
+        self.value = (
+            value if np.issubdtype(value.dtype, np.integer) else value.astype(DT, copy=False)
+        )
+
+    def backward(self):
+        pass
+
+
+class Parameter(CompNode):
+    """A trainable array without batch axis; SGD() moves it against its gradient."""
+
+    def __init__(self, value):
+        self.inputs = ()
+        self.value = np.array(value, dtype=DT)
+        Parameters.append(self)
+
+    def addgrad(self, delta):
+        extra = np.ndim(delta) - self.value.ndim
+        if extra > 0:  # the gradient of a batch: sum over the example axes
+            delta = delta.sum(axis=tuple(range(extra)))
+        super().addgrad(delta)
+
+    def forward(self):
+        pass
+
+    def backward(self):
+        pass
+
+    def SGD(self):
+        if self.grad is not None:
+            self.value -= learning_rate * self.grad
+
+
+class ParameterPackage:
+    """A named group of Parameters used together by one op (e.g. the weights and bias of Affine)."""
+
+    def parameters(self):
+        return [p for p in vars(self).values() if isinstance(p, Parameter)]
+
+
+class AffineParams(ParameterPackage):
+    """W of shape (nInputs, nOutputs), Xavier-initialised, and b of shape (nOutputs,), zero."""
+
+    def __init__(self, nInputs, nOutputs, rng=None):
+        rng = np.random.default_rng() if rng is None else rng
+        bound = np.sqrt(6.0 / (nInputs + nOutputs))
+        self.w = Parameter(rng.uniform(-bound, bound, size=(nInputs, nOutputs)))
+        self.b = Parameter(np.zeros(nOutputs))
+
+
+# ---------------------------------------------------------------- ops on whole arrays
+
+
+class Affine(CompNode):
+    """y = x W + b, with x of shape (B, nIn), W (nIn, nOut), b (nOut,)."""
+
+    def __init__(self, Phi, x):
+        super().__init__(x, Phi.w, Phi.b)
+        self.x, self.Phi = x, Phi
+
+    def forward(self):
+        x, w = self.x.value, self.Phi.w.value
+        if x.ndim != 2 or x.shape[1] != w.shape[0]:
+            raise ValueError(
+                f"Affine: input of shape {x.shape} does not fit weights of shape {w.shape}; "
+                f"expected (batch, {w.shape[0]})"
+            )
+        self.value = x @ w + self.Phi.b.value
+
+    def backward(self):
+        # Matrix products only: never a (B, nIn, nOut) array of per-example outer products.
+        self.Phi.w.addgrad(self.x.value.T @ self.grad)
+        self.Phi.b.addgrad(self.grad.sum(axis=0))
+        if self.x.requires_grad:
+            self.x.addgrad(self.grad @ self.Phi.w.value.T)
+
+
+class Sigmoid(CompNode):
+    """y = 1 / (1 + exp(-x)); dy/dx = y (1 - y)."""
+
+    def __init__(self, x):
+        super().__init__(x)
+        self.x = x
+
+    def forward(self):
+        # tanh form: exact for every x, no overflow, no clamping (so backward agrees with forward).
+        self.value = 0.5 * (1.0 + np.tanh(0.5 * self.x.value))
+
+    def backward(self):
+        self.x.addgrad(self.grad * self.value * (1.0 - self.value))
+
+
+class Tanh(CompNode):
+    """y = tanh(x); dy/dx = 1 - y^2."""
+
+    def __init__(self, x):
+        super().__init__(x)
+        self.x = x
+
+    def forward(self):
+        self.value = np.tanh(self.x.value)
+
+    def backward(self):
+        self.x.addgrad(self.grad * (1.0 - self.value**2))
+
+
+class Relu(CompNode):
+    """y = max(x, 0); dy/dx = [x > 0]."""
+
+    def __init__(self, x):
+        super().__init__(x)
+        self.x = x
+
+    def forward(self):
+        self.value = np.maximum(self.x.value, 0)
+
+    def backward(self):
+        self.x.addgrad(self.grad * (self.x.value > 0))
+
+
+class Softmax(CompNode):
+    """p_i = exp(s_i) / sum_j exp(s_j) over the last axis; x.grad += p * (g - (g . p))."""
+
+    def __init__(self, s):
+        super().__init__(s)
+        self.s = s
+
+    def forward(self):
+        # Shifting by the max changes nothing mathematically and keeps exp from overflowing.
+        shifted = self.s.value - self.s.value.max(axis=-1, keepdims=True)
+        self.logp = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+        self.value = np.exp(self.logp)
+
+    def backward(self):
+        p, g = self.value, self.grad
+        self.s.addgrad(p * (g - (g * p).sum(axis=-1, keepdims=True)))
+
+
+class LogLoss(CompNode):
+    """loss_b = -log p[b, y_b]: one value per example, shape (B,), for probabilities p (B, K)."""
+
+    def __init__(self, p, y):
+        super().__init__(p, y)
+        self.p, self.y = p, y
+
+    def forward(self):
+        p, y = self.p.value, np.asarray(self.y.value)
+        if y.shape != p.shape[:1] or not np.issubdtype(y.dtype, np.integer):
+            raise ValueError(
+                f"LogLoss: labels must be integers of shape {p.shape[:1]}, got {y.dtype} {y.shape}"
+            )
+        if y.min() < 0 or y.max() >= p.shape[1]:
+            raise ValueError(
+                f"LogLoss: labels must lie in 0..{p.shape[1] - 1}, got {y.min()}..{y.max()}"
+            )
+        rows = np.arange(len(y))
+        # From a Softmax, use its log-probabilities: exact even when p[b, y_b] underflows to 0.
+        logp = self.p.logp if isinstance(self.p, Softmax) else np.log(self.p.value)
+        self.value = -logp[rows, y]
+
+    def backward(self):
+        rows, y = np.arange(len(self.y.value)), self.y.value
+        picked = np.maximum(self.p.value[rows, y], np.finfo(DT).tiny)
+        delta = np.zeros_like(self.p.value)
+        delta[rows, y] = -self.grad / picked
+        self.p.addgrad(delta)
+
+
+# ---------------------------------------------------------------- elementwise ops (Problem 1)
+
+
+class Add(CompNode):
+    """z = a + b."""
+
+    def __init__(self, a, b):
+        super().__init__(a, b)
+        self.a, self.b = a, b
+
+    def forward(self):
+        self.value = self.a.value + self.b.value
+
+    def backward(self):
+        self.a.addgrad(self.grad)
+        self.b.addgrad(self.grad)
+
+
+class Mul(CompNode):
+    """z = a * b (elementwise)."""
+
+    def __init__(self, a, b):
+        super().__init__(a, b)
+        self.a, self.b = a, b
+
+    def forward(self):
+        self.value = self.a.value * self.b.value
+
+    def backward(self):
+        self.a.addgrad(self.grad * self.b.value)
+        self.b.addgrad(self.grad * self.a.value)
+
+
+class Square(CompNode):
+    """y = x^2; dy/dx = 2x."""
+
+    def __init__(self, x):
+        super().__init__(x)
+        self.x = x
+
+    def forward(self):
+        self.value = self.x.value**2
+
+    def backward(self):
+        self.x.addgrad(self.grad * 2.0 * self.x.value)
+
+
+class Sin(CompNode):
+    """y = sin(x); dy/dx = cos(x)."""
+
+    def __init__(self, x):
+        super().__init__(x)
+        self.x = x
+
+    def forward(self):
+        self.value = np.sin(self.x.value)
+
+    def backward(self):
+        self.x.addgrad(self.grad * np.cos(self.x.value))
+
+
+class Exp(CompNode):
+    """y = exp(x); dy/dx = y."""
+
+    def __init__(self, x):
+        super().__init__(x)
+        self.x = x
+
+    def forward(self):
+        self.value = np.exp(self.x.value)
+
+    def backward(self):
+        self.x.addgrad(self.grad * self.value)
+
+
+# ---------------------------------------------------------------- running the graph
+
+
+def Forward():
+    """Compute the value of every node, in creation order."""
+    for node in CompNodes:
+        node.forward()
+
+
+def Backward(loss):
+    """Fill x.grad = d(mean of loss over the batch)/dx for every node that loss depends on."""
+    if not any(loss is node for node in CompNodes):
+        raise ValueError(
+            "Backward(loss): loss is not a node of the current graph (was it built before "
+            "clear_compgraph(), or never created as an op?)"
+        )
+    for node in CompNodes + Parameters:
+        node.grad = None
+    batch = loss.value.shape[0] if np.ndim(loss.value) else 1
+    loss.grad = np.full(np.shape(loss.value), 1.0 / batch, dtype=DT)
+    for node in reversed(CompNodes):
+        if node.grad is not None:
+            node.backward()
+
+
+def SGD():
+    """One step of stochastic gradient descent on every Parameter: p -= learning_rate * p.grad."""
+    for p in Parameters:
+        p.SGD()
+
+
+# ---------------------------------------------------------------- checking gradients
+
+
+def rel_error(x, y):
+    """max |x - y| / max(1e-8, |x| + |y|), elementwise: the relative error of two arrays."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
+
+
+def numerical_gradient(loss, node, eps=1e-6):
+    """Central differences of mean(loss) with respect to every entry of node.value (float64 advised)."""
+    grad = np.zeros(node.value.shape, dtype=np.float64)
+    for i in np.ndindex(node.value.shape):
+        saved = node.value[i]
+        node.value[i] = saved + eps
+        Forward()
+        up = float(np.mean(loss.value))
+        node.value[i] = saved - eps
+        Forward()
+        down = float(np.mean(loss.value))
+        node.value[i] = saved
+        grad[i] = (up - down) / (2 * eps)
+    Forward()
+    return grad
+
+
+def gradient_check(loss, nodes=None, eps=1e-6):
+    """Largest relative error between Backward's gradients and central differences, over `nodes`
+    (default: every Parameter). Use float64 (the default DT): below 1e-6 means the backward is right."""
+    nodes = list(Parameters) if nodes is None else list(nodes)
+    Forward()
+    Backward(loss)
+    analytic = [np.zeros(n.value.shape) if n.grad is None else np.array(n.grad) for n in nodes]
+    return max(rel_error(a, numerical_gradient(loss, n, eps)) for a, n in zip(analytic, nodes))
