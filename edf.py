@@ -34,7 +34,7 @@ def _register_parameter(p):
 
 
 class CompNode:
-    """A node of the graph. Subclasses set `self.value` in forward() and call x.addgrad(delta) in backward()."""
+    """A node of the graph: forward() sets self.value, backward() calls x.addgrad(delta) per input."""
 
     requires_grad = True  # course code that skips __init__ still gets gradients
     grad = None
@@ -68,13 +68,9 @@ class Input(CompNode):
 
     def forward(self):
         if self.value is None:
-            raise ValueError(
-                "Input has no value: assign x.value = <array> before calling Forward()"
-            )
+            raise ValueError("Input has no value: assign x.value = <array> before calling Forward()")
         value = np.asarray(self.value)
-        self.value = (
-            value if np.issubdtype(value.dtype, np.integer) else value.astype(DT, copy=False)
-        )
+        self.value = value if np.issubdtype(value.dtype, np.integer) else value.astype(DT, copy=False)
 
     def backward(self):
         pass
@@ -224,9 +220,7 @@ class LogLoss(CompNode):
                 f"LogLoss: labels must be integers of shape {p.shape[:1]}, got {y.dtype} {y.shape}"
             )
         if y.min() < 0 or y.max() >= p.shape[1]:
-            raise ValueError(
-                f"LogLoss: labels must lie in 0..{p.shape[1] - 1}, got {y.min()}..{y.max()}"
-            )
+            raise ValueError(f"LogLoss: labels must lie in 0..{p.shape[1] - 1}, got {y.min()}..{y.max()}")
         rows = np.arange(len(y))
         # From a Softmax, use its log-probabilities: exact even when p[b, y_b] underflows to 0.
         logp = self.p.logp if isinstance(self.p, Softmax) else np.log(self.p.value)

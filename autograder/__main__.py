@@ -13,9 +13,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] not in COMMANDS:
         names = ", ".join(COMMANDS)
-        print(
-            f"usage: python -m autograder <command> [options]; commands: {names}", file=sys.stderr
-        )
+        print(f"usage: python -m autograder <command> [options]; commands: {names}", file=sys.stderr)
         return 2
     module = importlib.import_module(COMMANDS[argv[0]])
     return module.main(argv[1:]) or 0
