@@ -6,6 +6,10 @@ import sys
 COMMANDS = {
     "release": "autograder.release",  # regenerate notebooks/PS1.ipynb from the source notebook
     "demo": "autograder.demo",  # the `make demo` run on the bundled examples
+    "grade": "autograder.grade",  # instructor: folder of PS1_<Name>.zip -> grades.csv, report.png, feedback
+    "export": "autograder.export",  # instructor: rewrite grades.csv (late penalty on the current total)
+    "manual": "autograder.manual",  # instructor: import a student,question,points CSV of manual grades
+    "submit": "autograder.submit",  # student: check PS1.ipynb and make PS1_<FullName>.zip
 }
 
 

@@ -1,0 +1,171 @@
+"""Safe reading of a submitted zip: nothing is extracted except one validated notebook.
+
+`zip_collect` would extract every member with Python's zipfile: no size cap (zip bombs), symlinks and
+`../` names are silently rewritten rather than reported, and its `--force` wipes whole submission
+folders. Here each zip is checked first and only the notebook's bytes are written, by grade.py, to
+`submitted/<student>/ps1/PS1.ipynb`, so one bad zip gets its own status and message and cannot touch
+anything else.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import stat
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from autograder import config
+
+
+class SubmissionError(Exception):
+    """A submission that cannot be graded; the message is shown to the instructor and in grades.csv."""
+
+
+@dataclass
+class Submission:
+    """What a zip holds that grading needs."""
+
+    notebook: bytes
+    member: str
+    warnings: list[str] = field(default_factory=list)
+
+
+def student_id_from_zip(path: Path) -> tuple[str, str | None]:
+    """Student id from `PS1_<FullName>.zip`, and a warning when the name does not follow that pattern."""
+    stem = path.name[: -len(".zip")] if path.name.lower().endswith(".zip") else path.stem
+    warning = None
+    if stem.startswith(config.ZIP_PREFIX) and len(stem) > len(config.ZIP_PREFIX):
+        raw = stem[len(config.ZIP_PREFIX) :]
+    else:
+        raw = stem
+        warning = (
+            f"zip name {path.name!r} is not {config.ZIP_PREFIX}<FullName>.zip; id taken from the file name"
+        )
+    student = re.sub(r"[^A-Za-z0-9_-]", "", raw.replace(" ", ""))
+    if not student:
+        student = "unnamed_" + re.sub(r"[^0-9a-f]", "", raw.encode("utf-8", "replace").hex())[:12]
+    return student, warning
+
+
+def _check_member_name(info: zipfile.ZipInfo) -> str:
+    name = info.filename
+    if info.flag_bits & 0x800 == 0:
+        # Without the UTF-8 flag zipfile decoded the bytes as cp437; accept them only if they are UTF-8.
+        try:
+            name = name.encode("cp437").decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            raise SubmissionError(f"zip entry name is not valid UTF-8: {info.filename!r}") from None
+    posix = name.replace("\\", "/")
+    if posix.startswith("/") or re.match(r"^[A-Za-z]:", posix):
+        raise SubmissionError(f"zip holds an absolute path: {name!r}")
+    if ".." in PurePosixPath(posix).parts:
+        raise SubmissionError(f"zip holds a path that leaves its folder: {name!r}")
+    mode = info.external_attr >> 16
+    if stat.S_ISLNK(mode):
+        raise SubmissionError(f"zip holds a symbolic link: {name!r}")
+    if "\x00" in posix:
+        raise SubmissionError(f"zip entry name has a NUL byte: {name!r}")
+    return posix
+
+
+def _is_ignored(posix: str) -> bool:
+    parts = PurePosixPath(posix).parts
+    return any(p == "__MACOSX" or p == ".ipynb_checkpoints" or p.startswith("._") for p in parts)
+
+
+def read_submission(path: Path) -> Submission:
+    """Check the zip at `path` and return its one notebook's bytes, or raise SubmissionError."""
+    if not zipfile.is_zipfile(path):
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+        if magic == b"PK\x03\x04":
+            raise SubmissionError("corrupt zip: it starts like a zip but is cut short or damaged")
+        raise SubmissionError("not a zip file")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            if len(infos) > config.MAX_MEMBERS:
+                raise SubmissionError(f"zip holds {len(infos)} entries (limit {config.MAX_MEMBERS})")
+            total = 0
+            notebooks: list[tuple[str, zipfile.ZipInfo]] = []
+            for info in infos:
+                posix = _check_member_name(info)
+                total += info.file_size
+                if info.is_dir() or _is_ignored(posix):
+                    continue
+                if posix.lower().endswith(".ipynb"):
+                    notebooks.append((posix, info))
+            if total > config.MAX_TOTAL_BYTES:
+                raise SubmissionError(
+                    f"zip unpacks to {total} bytes (limit {config.MAX_TOTAL_BYTES}): refused as a zip bomb"
+                )
+            if not notebooks:
+                raise SubmissionError("no notebook (.ipynb) in the zip")
+            if len(notebooks) > 1:
+                names = ", ".join(sorted(n for n, _ in notebooks))
+                raise SubmissionError(
+                    f"several notebooks in the zip ({names}): hand in only {config.NOTEBOOK_NAME}"
+                )
+            posix, info = notebooks[0]
+            if info.file_size > config.MAX_NOTEBOOK_BYTES:
+                raise SubmissionError(
+                    f"{posix} is {info.file_size} bytes (limit {config.MAX_NOTEBOOK_BYTES})"
+                )
+            with zf.open(info) as member:
+                data = member.read(config.MAX_NOTEBOOK_BYTES + 1)
+            if len(data) > config.MAX_NOTEBOOK_BYTES:
+                raise SubmissionError(f"{posix} unpacks past {config.MAX_NOTEBOOK_BYTES} bytes: refused")
+    except SubmissionError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError) as exc:
+        raise SubmissionError(f"corrupt zip: {exc}") from None
+    except UnicodeDecodeError:
+        raise SubmissionError("zip entry name is not valid UTF-8") from None
+    warnings = []
+    if PurePosixPath(posix).name != config.NOTEBOOK_NAME:
+        warnings.append(f"notebook is named {posix!r}, graded as {config.NOTEBOOK_NAME}")
+    return Submission(notebook=data, member=posix, warnings=warnings)
+
+
+def _grade_id(cell: dict) -> str | None:
+    meta = cell.get("metadata", {}).get("nbgrader")
+    if isinstance(meta, dict) and (meta.get("grade") or meta.get("solution") or meta.get("locked")):
+        return meta.get("grade_id")
+    return None
+
+
+def check_notebook(data: bytes, test_cells: list[str], cell_ids: list[str]) -> tuple[dict, list[str]]:
+    """Check that `data` is a PS1 notebook nbgrader can grade.
+
+    `test_cells` are the grade_ids of the autograder test cells of the source notebook, `cell_ids` those
+    of all its nbgrader cells. Returns the
+    parsed notebook and warnings. Missing test cells are a warning (grading restores them from the
+    gradebook); anything that would make nbgrader fail is a SubmissionError.
+    """
+    try:
+        nb = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise SubmissionError("notebook is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise SubmissionError(f"notebook is not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list) or nb.get("nbformat") != 4:
+        raise SubmissionError("file is JSON but not a Jupyter notebook (nbformat 4)")
+    seen: dict[str, int] = {}
+    for cell in nb["cells"]:
+        if not isinstance(cell, dict):
+            raise SubmissionError("notebook has a cell that is not an object")
+        gid = _grade_id(cell)
+        if gid is not None:
+            seen[gid] = seen.get(gid, 0) + 1
+    dups = sorted(g for g, n in seen.items() if n > 1)
+    if dups:
+        raise SubmissionError(f"duplicate nbgrader cell ids: {', '.join(dups)} (a graded cell was copied)")
+    if not set(seen) & set(cell_ids):
+        raise SubmissionError(f"not the {config.NOTEBOOK_NAME} notebook: none of its graded cells are there")
+    warnings = []
+    missing = [t for t in test_cells if t not in seen]
+    if missing:
+        warnings.append(f"deleted test cells restored from the source: {', '.join(missing)}")
+    return nb, warnings

@@ -1,0 +1,61 @@
+"""Feedback HTML without the hidden tests.
+
+Upstream `generate_feedback` renders the autograded notebook as is, so every hidden test (restored
+from the gradebook at autograde time) is shown in full, and a failing one shows its source line in the
+traceback. `HideHiddenTests`, added to `GenerateFeedback.preprocessors` by grade.py, cuts the
+`### BEGIN/END HIDDEN TESTS` regions out of each cell and, for cells that had one, replaces any error
+output by its exception name only.
+"""
+
+from __future__ import annotations
+
+from nbconvert.exporters.exporter import ResourcesDict
+from nbformat.notebooknode import NotebookNode, from_dict
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Unicode
+
+NOTE = "# (hidden tests are not shown)"
+
+
+def strip_hidden(
+    source: str, begin: str = "BEGIN HIDDEN TESTS", end: str = "END HIDDEN TESTS"
+) -> tuple[str, bool]:
+    """Return `source` without its hidden test regions, and whether there was one."""
+    kept: list[str] = []
+    inside = removed = False
+    for line in source.split("\n"):
+        if begin in line:
+            inside = removed = True
+        elif end in line:
+            inside = False
+        elif not inside:
+            kept.append(line)
+    if removed:
+        kept.append(NOTE)
+    return "\n".join(kept), removed
+
+
+class HideHiddenTests(NbGraderPreprocessor):
+    """Remove hidden test source and the tracebacks that would quote it."""
+
+    begin_test_delimeter = Unicode("BEGIN HIDDEN TESTS").tag(config=True)
+    end_test_delimeter = Unicode("END HIDDEN TESTS").tag(config=True)
+
+    def preprocess_cell(
+        self, cell: NotebookNode, resources: ResourcesDict, cell_index: int
+    ) -> tuple[NotebookNode, ResourcesDict]:
+        if cell.cell_type != "code":
+            return cell, resources
+        source, removed = strip_hidden(cell.source, self.begin_test_delimeter, self.end_test_delimeter)
+        if not removed:
+            return cell, resources
+        cell.source = source
+        outputs = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                text = f"{out.get('ename', 'Error')}: a test failed (details of hidden tests are not shown)\n"
+                outputs.append(from_dict({"output_type": "stream", "name": "stderr", "text": text}))
+            else:
+                outputs.append(out)
+        cell.outputs = outputs
+        return cell, resources

@@ -1,0 +1,71 @@
+"""report.png (grade histogram, pass rate per question) and the results table printed after grading."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from autograder import export
+
+
+def _num(x: object) -> float | None:
+    try:
+        return float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def question_columns(rows: list[dict]) -> list[str]:
+    cols: list[str] = []
+    for row in rows:
+        for key in row:
+            if key not in export.BASE_COLUMNS and key not in cols:
+                cols.append(key)
+    return cols
+
+
+def make_report(out: Path, rows: list[dict]) -> Path:
+    """Draw `<out>/report.png`: histogram of final scores, share of full marks per question."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from autograder import course_dir as cd
+
+    cells = {c["grade_id"]: c["points"] for c in cd.graded_cells(Path(out).resolve() / "course")}
+    graded = [r for r in rows if r["status"] != "error"]
+    scores = [_num(r["score"]) or 0.0 for r in graded]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+    maxs = _num(rows[0]["max_score"]) if rows else None
+    ax1.hist(scores, bins=10, range=(0, maxs or 100), color="#4c72b0", edgecolor="white")
+    errors = len(rows) - len(graded)
+    ax1.set_title(f"Final scores ({len(graded)} graded, {errors} error)")
+    ax1.set_xlabel("score (late penalty applied)")
+    ax1.set_ylabel("students")
+    names = list(cells)
+    rates = []
+    for q in names:
+        vals = [_num(r.get(q)) for r in graded]
+        vals = [v for v in vals if v is not None]
+        rates.append(100.0 * sum(v >= cells[q] - 1e-9 for v in vals) / len(vals) if vals else 0.0)
+    ax2.barh(names[::-1], rates[::-1], color="#55a868")
+    ax2.set_xlim(0, 100)
+    ax2.set_xlabel("% of graded students with full marks")
+    ax2.set_title("Pass rate per question")
+    fig.tight_layout()
+    path = Path(out) / "report.png"
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def table(rows: list[dict]) -> str:
+    """Plain-text table of the results."""
+    cols = ["student", "status", "raw_score", "late_days", "late_penalty", "score", "max_score"]
+    head = cols + ["message"]
+    lines = [[str(r.get(c, "")) for c in cols] + [str(r.get("message", ""))[:90]] for r in rows]
+    widths = [max(len(h), *(len(line[i]) for line in lines)) if lines else len(h) for i, h in enumerate(head)]
+    fmt = "  ".join(f"{{:{w}}}" for w in widths)
+    out = [fmt.format(*head), fmt.format(*("-" * w for w in widths))]
+    out += [fmt.format(*line) for line in lines]
+    return "\n".join(out)
