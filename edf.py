@@ -144,6 +144,9 @@ class Affine(CompNode):
         if self.x.requires_grad:
             self.x.addgrad(self.grad @ self.Phi.w.value.T)
 
+    def vjp(self, g):
+        return MatMul(g, Transpose(self.Phi.w)), MatMul(Transpose(self.x), g), g
+
 
 class Sigmoid(CompNode):
     """y = 1 / (1 + exp(-x)); dy/dx = y (1 - y)."""
@@ -160,6 +163,9 @@ class Sigmoid(CompNode):
     def backward(self):
         self.x.addgrad(self.grad * self.value * (1.0 - self.value))
 
+    def vjp(self, g):
+        return (Mul(g, Mul(self, Scale(self, -1.0, 1.0))),)
+
 
 class Tanh(CompNode):
     """y = tanh(x); dy/dx = 1 - y^2."""
@@ -174,6 +180,9 @@ class Tanh(CompNode):
     def backward(self):
         self.x.addgrad(self.grad * (1.0 - self.value**2))
 
+    def vjp(self, g):
+        return (Mul(g, Scale(Square(self), -1.0, 1.0)),)
+
 
 class Relu(CompNode):
     """y = max(x, 0); dy/dx = [x > 0]."""
@@ -187,6 +196,9 @@ class Relu(CompNode):
 
     def backward(self):
         self.x.addgrad(self.grad * (self.x.value > 0))
+
+    def vjp(self, g):
+        return (Mul(g, Constant(self.x.value > 0)),)  # the step [x > 0] has derivative 0
 
 
 class Softmax(CompNode):
@@ -205,6 +217,10 @@ class Softmax(CompNode):
     def backward(self):
         p, g = self.value, self.grad
         self.s.addgrad(p * (g - (g * p).sum(axis=-1, keepdims=True)))
+
+    def vjp(self, g):
+        gp = Expand(Sum(Mul(g, self), -1), -1, self.value.shape[-1])
+        return (Mul(self, Add(g, Scale(gp, -1.0))),)
 
 
 class LogLoss(CompNode):
@@ -243,6 +259,11 @@ class LogLoss(CompNode):
         delta[rows, y] = -self.grad / picked
         self.p.addgrad(delta)
 
+    def vjp(self, g):
+        # p.grad = -g onehot(y) / p_y, with 1 / p_y = exp(loss): the loss node itself, not a division.
+        K = self.p.value.shape[-1]
+        return Mul(Expand(Mul(g, Exp(self)), -1, K), Constant(-np.eye(K)[self.y.value])), None
+
 
 # ---------------------------------------------------------------- elementwise ops (Problem 1)
 
@@ -261,6 +282,9 @@ class Add(CompNode):
         self.a.addgrad(self.grad)
         self.b.addgrad(self.grad)
 
+    def vjp(self, g):
+        return g, g
+
 
 class Mul(CompNode):
     """z = a * b (elementwise)."""
@@ -276,6 +300,9 @@ class Mul(CompNode):
         self.a.addgrad(self.grad * self.b.value)
         self.b.addgrad(self.grad * self.a.value)
 
+    def vjp(self, g):
+        return Mul(g, self.b), Mul(g, self.a)
+
 
 class Square(CompNode):
     """y = x^2; dy/dx = 2x."""
@@ -289,6 +316,9 @@ class Square(CompNode):
 
     def backward(self):
         self.x.addgrad(self.grad * 2.0 * self.x.value)
+
+    def vjp(self, g):
+        return (Mul(g, Scale(self.x, 2.0)),)
 
 
 class Sin(CompNode):
@@ -304,6 +334,9 @@ class Sin(CompNode):
     def backward(self):
         self.x.addgrad(self.grad * np.cos(self.x.value))
 
+    def vjp(self, g):
+        return (Mul(g, Sin(Scale(self.x, 1.0, np.pi / 2))),)  # cos x = sin(x + pi/2)
+
 
 class Exp(CompNode):
     """y = exp(x); dy/dx = y."""
@@ -317,6 +350,106 @@ class Exp(CompNode):
 
     def backward(self):
         self.x.addgrad(self.grad * self.value)
+
+    def vjp(self, g):
+        return (Mul(g, self),)
+
+
+# ---------------------------------------------------------------- ops that gradients are built from
+
+
+class Constant(Input):
+    """y = c, a fixed array: no inputs, no gradient."""
+
+    def __init__(self, value):
+        super().__init__()
+        self.value = np.asarray(value, dtype=DT)
+
+
+class Scale(CompNode):
+    """y = a x + c for fixed numbers a, c; dy/dx = a."""
+
+    def __init__(self, x, a, c=0.0):
+        super().__init__(x)
+        self.x, self.a, self.c = x, a, c
+
+    def forward(self):
+        self.value = self.a * self.x.value + self.c
+
+    def backward(self):
+        self.x.addgrad(self.a * self.grad)
+
+    def vjp(self, g):
+        return (Scale(g, self.a),)
+
+
+class MatMul(CompNode):
+    """Z = A B for matrices; A.grad += Z.grad B^T, B.grad += A^T Z.grad."""
+
+    def __init__(self, a, b):
+        super().__init__(a, b)
+        self.a, self.b = a, b
+
+    def forward(self):
+        self.value = self.a.value @ self.b.value
+
+    def backward(self):
+        self.a.addgrad(self.grad @ self.b.value.T)
+        self.b.addgrad(self.a.value.T @ self.grad)
+
+    def vjp(self, g):
+        return MatMul(g, Transpose(self.b)), MatMul(Transpose(self.a), g)
+
+
+class Transpose(CompNode):
+    """Y = X^T for a matrix X."""
+
+    def __init__(self, x):
+        super().__init__(x)
+        self.x = x
+
+    def forward(self):
+        self.value = self.x.value.T
+
+    def backward(self):
+        self.x.addgrad(self.grad.T)
+
+    def vjp(self, g):
+        return (Transpose(g),)
+
+
+class Sum(CompNode):
+    """y = sum of x over one axis (which disappears); x.grad += y.grad copied along that axis."""
+
+    def __init__(self, x, axis):
+        super().__init__(x)
+        self.x, self.axis = x, axis
+
+    def forward(self):
+        self.value = self.x.value.sum(axis=self.axis)
+
+    def backward(self):
+        self.x.addgrad(np.broadcast_to(np.expand_dims(self.grad, self.axis), self.x.value.shape))
+
+    def vjp(self, g):
+        return (Expand(g, self.axis, self.x.value.shape[self.axis]),)
+
+
+class Expand(CompNode):
+    """y = x copied n times along a new axis (the adjoint of Sum); x.grad += y.grad summed over it."""
+
+    def __init__(self, x, axis, n):
+        super().__init__(x)
+        self.x, self.axis, self.n = x, axis, n
+
+    def forward(self):
+        self.value = np.repeat(np.expand_dims(self.x.value, self.axis), self.n, axis=self.axis)
+
+    def backward(self):
+        self.x.addgrad(self.grad.sum(axis=self.axis))
+
+    def vjp(self, g):
+        return (Sum(g, self.axis),)
 
 
 # ---------------------------------------------------------------- running the graph
@@ -348,6 +481,67 @@ def SGD():
     """One step of stochastic gradient descent on every Parameter: p -= learning_rate * p.grad."""
     for p in Parameters:
         p.SGD()
+
+
+# ---------------------------------------------------------------- second derivatives (double backprop)
+# Each op's vjp(g) writes its backward in EDF ops: given a node g holding the op's gradient, it returns
+# one node per input (or None) holding that input's share. Built this way, a gradient is itself a graph,
+# and differentiating it again gives exact second derivatives (Problem 1's eq. 28, cross terms and all).
+
+
+def _eagerly(make, *args):
+    """make(*args), with every node it creates evaluated at once, in creation order."""
+    start = len(CompNodes)
+    result = make(*args)
+    for node in CompNodes[start:]:
+        node.forward()
+    return result
+
+
+def gradients(out, wrt, seed=None):
+    """Nodes holding d(mean of out over the batch)/dw for each w in wrt, as Backward, but made of ops."""
+    # Being a graph, each result can be differentiated again. With out a list of nodes and seed a list of
+    # arrays of their shapes, the results hold d(sum_i seed_i . out_i)/dw. They are evaluated at once,
+    # from the current values, and kept out of CompNodes: Forward and Backward never see them.
+    outs = list(out) if isinstance(out, list | tuple) else [out]
+    if seed is None:
+        seed = [np.full(np.shape(o.value), 1.0 / (np.shape(o.value) or [1])[0]) for o in outs]
+    order, seen, needed = [], set(), {id(w) for w in wrt}  # needed: the nodes that some w flows into
+
+    def visit(node):  # depth first: a node is listed after everything it depends on
+        if id(node) not in seen:
+            seen.add(id(node))
+            for x in node.inputs:
+                visit(x)
+                if id(x) in needed:
+                    needed.add(id(node))
+            order.append(node)
+
+    for o in outs:
+        visit(o)
+    start = len(CompNodes)
+    try:
+        grads = {id(o): Constant(s) for o, s in zip(outs, seed)}
+        for node in reversed(order):
+            if id(node) not in needed or id(node) not in grads or not node.inputs:
+                continue
+            for x, c in zip(node.inputs, _eagerly(node.vjp, grads[id(node)])):
+                if c is None or id(x) not in needed:
+                    continue
+                while c.value.ndim > np.ndim(x.value):  # a batch of contributions to a parameter
+                    c = _eagerly(Sum, c, 0)
+                grads[id(x)] = _eagerly(Add, grads[id(x)], c) if id(x) in grads else c
+        return [grads[id(w)] if id(w) in grads else Constant(np.zeros_like(w.value)) for w in wrt]
+    finally:
+        del CompNodes[start:]
+
+
+def hessian_vector_product(loss, params, vectors):
+    """[H v]_i, i over params: H the Hessian of mean_b loss_b in all params, v = vectors (one per param).
+    Exact, not finite differences: H v = d/dw (v . grad(w)), by differentiating the backward pass."""
+    Forward()
+    grads = gradients(loss, params)
+    return [h.value for h in gradients(grads, params, seed=[np.asarray(v, dtype=DT) for v in vectors])]
 
 
 # ---------------------------------------------------------------- checking gradients
