@@ -521,7 +521,9 @@ def gradients(out, wrt, seed=None):
         visit(o)
     start = len(CompNodes)
     try:
-        grads = {id(o): Constant(s) for o, s in zip(outs, seed)}
+        grads = {}
+        for o, s in zip(outs, seed):  # the same node may come twice (Add's vjp gives g to both inputs)
+            grads[id(o)] = Constant(s + grads[id(o)].value if id(o) in grads else s)
         for node in reversed(order):
             if id(node) not in needed or id(node) not in grads or not node.inputs:
                 continue

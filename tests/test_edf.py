@@ -95,6 +95,16 @@ def _softmax_logloss(rng, B, n):
     return edf.LogLoss(edf.Softmax(s), y), [s]
 
 
+def _matmul(rng, B, n):
+    a, b = data_input(rng.normal(size=(B, n))), data_input(rng.normal(size=(n, n + 2)))
+    return edf.MatMul(a, b), [a, b]
+
+
+def _with_constant(rng, B, n):
+    x = data_input(rng.normal(size=(B, n)))
+    return edf.Mul(edf.Constant(away_from_zero(rng, (B, n), 0.5)), x), [x]
+
+
 BUILDERS = {
     "Affine": _affine,
     "Sigmoid": _unary(edf.Sigmoid),
@@ -108,6 +118,13 @@ BUILDERS = {
     "Square": _unary(edf.Square),
     "Sin": _unary(edf.Sin),
     "Exp": _unary(edf.Exp),
+    # the ops that second-order gradients are built from
+    "Constant": _with_constant,
+    "Scale": _unary(lambda x: edf.Scale(x, -1.5, 0.5)),
+    "MatMul": _matmul,
+    "Transpose": _unary(edf.Transpose),
+    "Sum": _unary(lambda x: edf.Sum(x, -1)),
+    "Expand": _unary(lambda x: edf.Expand(x, -1, 3)),
 }
 
 
