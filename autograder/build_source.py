@@ -27,7 +27,9 @@ POINTS = {
 }
 
 
-def _cell(kind: str, cell_id: str, source: str, *, grade=False, solution=False, locked=True, points=None):
+def _cell(
+    kind: str, cell_id: str, source: str, *, grade=False, solution=False, locked=True, points=None
+) -> nbformat.NotebookNode:
     source = source.strip("\n")
     cell = nbformat.v4.new_markdown_cell(source) if kind == "md" else nbformat.v4.new_code_cell(source)
     cell.id = cell_id
@@ -38,27 +40,27 @@ def _cell(kind: str, cell_id: str, source: str, *, grade=False, solution=False, 
     return cell
 
 
-def md(cell_id: str, text: str):
+def md(cell_id: str, text: str) -> nbformat.NotebookNode:
     """A read-only Markdown cell."""
     return _cell("md", cell_id, text)
 
 
-def code(cell_id: str, text: str):
+def code(cell_id: str, text: str) -> nbformat.NotebookNode:
     """A read-only code cell (not graded)."""
     return _cell("code", cell_id, text)
 
 
-def answer_code(cell_id: str, text: str):
+def answer_code(cell_id: str, text: str) -> nbformat.NotebookNode:
     """An autograded answer cell: the student replaces the ### BEGIN/END SOLUTION regions."""
     return _cell("code", cell_id, text, solution=True, locked=False)
 
 
-def answer_md(cell_id: str, text: str):
+def answer_md(cell_id: str, text: str) -> nbformat.NotebookNode:
     """A manually graded written answer (the whole cell becomes "YOUR ANSWER HERE" in the release)."""
     return _cell("md", cell_id, text, grade=True, solution=True, locked=False, points=POINTS[cell_id])
 
 
-def tests(cell_id: str, text: str):
+def tests(cell_id: str, text: str) -> nbformat.NotebookNode:
     """An autograded test cell: visible asserts, then a ### BEGIN/END HIDDEN TESTS region."""
     return _cell("code", cell_id, text, grade=True, locked=True, points=POINTS[cell_id])
 
