@@ -69,7 +69,7 @@ INTRO = r"""
 # Problem Set 1: backpropagation in EDF
 
 This problem set is about EDF, the *Educational Framework*: a computation-graph library of a few
-hundred lines of numpy in the file `edf.py` next to this notebook. Keep `edf.py` open while you work:
+hundred lines of numpy in the file `edf.py` at the top of the repository. Keep it open while you work:
 every answer here is about what its `Forward`, `Backward` and ops actually do.
 
 **How this notebook works**

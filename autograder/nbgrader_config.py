@@ -7,7 +7,7 @@ c.CourseDirectory.course_id = "ps1-bundle"
 # autograder.course.make_course); the gradebook defaults to <root>/gradebook.db (gitignored).
 
 # Training in Problem 3 takes a few seconds; leave room on a loaded machine.
-c.Execute.timeout = 300
+c.Execute.timeout = 120
 # The release keeps visible tests and read-only cells; hidden tests and solutions are removed.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
