@@ -130,4 +130,10 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     def autograded(student: str) -> nbformat.NotebookNode:
         return nbformat.read(course / "autograded" / student / "ps1" / "PS1.ipynb", as_version=4)
 
-    return SimpleNamespace(course=course, release=release, scores=scores(course), autograded=autograded)
+    return SimpleNamespace(
+        course=course,
+        release=release,
+        scores=scores(course),
+        autograded=autograded,
+        expected_wrong=EXPECTED_WRONG,
+    )

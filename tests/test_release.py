@@ -7,8 +7,6 @@ import pytest
 
 from autograder.release import RELEASE_NOTEBOOK, SOURCE_NOTEBOOK, comparable
 
-pytestmark = pytest.mark.slow
-
 
 def _region_lines(source: str, begin: str, end: str) -> list[str]:
     lines, inside = [], False
@@ -22,6 +20,7 @@ def _region_lines(source: str, begin: str, end: str) -> list[str]:
     return lines
 
 
+@pytest.mark.slow
 def test_committed_release_equals_a_fresh_generation(graded):
     fresh, committed = comparable(graded.release), comparable(RELEASE_NOTEBOOK)
     assert [c[0] for c in fresh] == [c[0] for c in committed]
