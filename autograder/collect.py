@@ -13,6 +13,7 @@ import json
 import re
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -119,7 +120,14 @@ def read_submission(path: Path) -> Submission:
                 raise SubmissionError(f"{posix} unpacks past {config.MAX_NOTEBOOK_BYTES} bytes: refused")
     except SubmissionError:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        zlib.error,
+        EOFError,
+        OSError,
+        NotImplementedError,
+    ) as exc:
         raise SubmissionError(f"corrupt zip: {exc}") from None
     except UnicodeDecodeError:
         raise SubmissionError("zip entry name is not valid UTF-8") from None
@@ -141,8 +149,8 @@ def check_notebook(data: bytes, test_cells: list[str], cell_ids: list[str]) -> t
 
     `test_cells` are the grade_ids of the autograder test cells of the source notebook, `cell_ids` those
     of all its nbgrader cells. Returns the
-    parsed notebook and warnings. Missing test cells are a warning (grading restores them from the
-    gradebook); anything that would make nbgrader fail is a SubmissionError.
+    parsed notebook and warnings; anything that would make nbgrader fail is a SubmissionError.
+    Deleted graded cells are put back by `restore_missing_cells`.
     """
     try:
         nb = json.loads(data.decode("utf-8"))
@@ -164,8 +172,35 @@ def check_notebook(data: bytes, test_cells: list[str], cell_ids: list[str]) -> t
         raise SubmissionError(f"duplicate nbgrader cell ids: {', '.join(dups)} (a graded cell was copied)")
     if not set(seen) & set(cell_ids):
         raise SubmissionError(f"not the {config.NOTEBOOK_NAME} notebook: none of its graded cells are there")
+    return nb, []
+
+
+def restore_missing_cells(nb: dict, release: dict) -> tuple[dict, list[str]]:
+    """Put back graded cells (tests, answers) the student deleted, copied from the release notebook.
+
+    nbgrader 0.9.6's `OverwriteCells.add_missing_cells` crashes (KeyError) when the cell before the
+    missing one is a read-only cell, so the cells are restored here; autograde then overwrites each
+    with the gradebook's version, hidden tests included. Returns the notebook and warnings.
+    """
+    present = {_grade_id(c) for c in nb["cells"]} - {None}
+    restored_tests, restored_answers = [], []
+    for index, cell in enumerate(release["cells"]):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        gid = meta.get("grade_id")
+        if not meta.get("grade") or gid in present:
+            continue
+        position = 0
+        for earlier in reversed(release["cells"][:index]):
+            eid = _grade_id(earlier)
+            if eid in present:
+                position = 1 + next(i for i, c in enumerate(nb["cells"]) if _grade_id(c) == eid)
+                break
+        nb["cells"].insert(position, json.loads(json.dumps(cell)))
+        present.add(gid)
+        (restored_answers if meta.get("solution") else restored_tests).append(gid)
     warnings = []
-    missing = [t for t in test_cells if t not in seen]
-    if missing:
-        warnings.append(f"deleted test cells restored from the source: {', '.join(missing)}")
+    if restored_tests:
+        warnings.append(f"deleted test cells restored from the source: {', '.join(restored_tests)}")
+    if restored_answers:
+        warnings.append(f"deleted answer cells restored empty: {', '.join(restored_answers)}")
     return nb, warnings

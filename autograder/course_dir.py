@@ -27,7 +27,8 @@ c.AssignLatePenalties.plugin_class = "autograder.late_policy.PercentPerDayLatePe
 c.PercentPerDayLatePenalty.percent_per_day = {percent!r}
 c.PercentPerDayLatePenalty.max_days = {max_days!r}
 c.PercentPerDayLatePenalty.grace_minutes = {grace!r}
-c.OverwriteCells.add_missing_cells = True
+# Deleted graded cells are restored by autograder.collect.restore_missing_cells before autograde:
+# OverwriteCells.add_missing_cells raises KeyError in nbgrader 0.9.6 when a read-only cell precedes.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
@@ -55,7 +56,7 @@ def _copy_source(course: Path, source: Path | None) -> None:
         except ImportError:
             make_course = None
         if make_course is not None:
-            made = Path(make_course(course))
+            made = Path(make_course(course.parent))  # it builds <dir>/course
             if made.resolve() != course.resolve():
                 shutil.copytree(made, course, dirs_exist_ok=True)
             return
@@ -119,7 +120,8 @@ def api(course: Path):  # -> NbGraderAPI (imported lazily: nbgrader is slow to i
     _tools_on_path()
     cfg = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
     cfg.CourseDirectory.root = str(course)
-    cfg.Exchange.root = str(course / "exchange")
+    cfg.Exchange.root = str(course / "exchange")  # unused; set so nbgrader does not look in /srv
+    (course / "exchange").mkdir(exist_ok=True)
     coursedir = CourseDirectory(config=cfg)
     instance = NbGraderAPI(coursedir=coursedir, config=cfg)
     instance.log.setLevel(logging.WARNING)

@@ -27,7 +27,13 @@ from pathlib import Path
 
 from autograder import ASSIGNMENT, NOTEBOOK, config
 from autograder import course_dir as cd
-from autograder.collect import SubmissionError, check_notebook, read_submission, student_id_from_zip
+from autograder.collect import (
+    SubmissionError,
+    check_notebook,
+    read_submission,
+    restore_missing_cells,
+    student_id_from_zip,
+)
 
 DEFAULT_OUT = Path("grading")
 STATE = "state.json"
@@ -125,7 +131,9 @@ def grade_one(course: Path, cand: Candidate, api, test_cells: list[str], cell_id
     _clear_student(course, cand.student)
     try:
         sub = read_submission(cand.path)
-        _, warnings = check_notebook(sub.notebook, test_cells, cell_ids)
+        nb, _ = check_notebook(sub.notebook, test_cells, cell_ids)
+        release = json.loads((course / "release" / ASSIGNMENT / NOTEBOOK).read_text(encoding="utf-8"))
+        nb, warnings = restore_missing_cells(nb, release)
     except SubmissionError as exc:
         entry["status"] = "error"
         entry["messages"].append(str(exc))
@@ -133,7 +141,7 @@ def grade_one(course: Path, cand: Candidate, api, test_cells: list[str], cell_id
     entry["messages"] += sub.warnings + warnings
     dest = course / "submitted" / cand.student / ASSIGNMENT
     dest.mkdir(parents=True)
-    (dest / NOTEBOOK).write_bytes(sub.notebook)
+    (dest / NOTEBOOK).write_bytes(sub.notebook if not warnings else json.dumps(nb, indent=1).encode())
     (dest / "timestamp.txt").write_text(cand.submitted.strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
     result = api.autograde(ASSIGNMENT, cand.student, force=True, create=True)
     if not result["success"]:
@@ -171,6 +179,9 @@ def run(
 
     from autograder import export, report
 
+    warnings.filterwarnings(
+        "ignore", message=".*not in session.*"
+    )  # SQLAlchemy notes from nbgrader's gradebook
     folder, out = Path(folder).resolve(), Path(out).resolve()
     if not folder.is_dir():
         raise SystemExit(f"error: {folder} is not a folder of zips")
