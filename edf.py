@@ -70,7 +70,7 @@ class Input(CompNode):
         if self.value is None:
             raise ValueError("Input has no value: assign x.value = <array> before calling Forward()")
         value = np.asarray(self.value)
-        self.value = value if np.issubdtype(value.dtype, np.integer) else value.astype(DT, copy=False)
+        self.value = value if value.dtype.kind in "iu" else value.astype(DT, copy=False)  # labels stay int
 
     def backward(self):
         pass
@@ -135,7 +135,8 @@ class Affine(CompNode):
                 f"Affine: input of shape {x.shape} does not fit weights of shape {w.shape}; "
                 f"expected (batch, {w.shape[0]})"
             )
-        self.value = x @ w + self.Phi.b.value
+        self.value = x @ w
+        self.value += self.Phi.b.value
 
     def backward(self):
         # Matrix products only: never a (B, nIn, nOut) array of per-example outer products.
@@ -210,9 +211,11 @@ class Softmax(CompNode):
 
     def forward(self):
         # Shifting by the max changes nothing mathematically and keeps exp from overflowing.
-        shifted = self.s.value - self.s.value.max(axis=-1, keepdims=True)
-        self.logp = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-        self.value = np.exp(self.logp)
+        self.shifted = self.s.value - self.s.value.max(axis=-1, keepdims=True)
+        self.value = np.exp(self.shifted)
+        z = self.value.sum(axis=-1, keepdims=True)  # z >= 1: the largest term is exp(0)
+        self.logz = np.log(z)  # log p = shifted - logz, exact even where p underflows to 0
+        self.value /= z
 
     def backward(self):
         p, g = self.value, self.grad
@@ -232,19 +235,20 @@ class LogLoss(CompNode):
 
     def forward(self):
         p, y = self.p.value, np.asarray(self.y.value)
-        if y.shape != p.shape[:1] or not np.issubdtype(y.dtype, np.integer):
+        if y.shape != p.shape[:1] or y.dtype.kind not in "iu":
             raise ValueError(
                 f"LogLoss: labels must be integers of shape {p.shape[:1]}, got {y.dtype} {y.shape}"
             )
-        if y.min() < 0 or y.max() >= p.shape[1]:
+        if y.astype(np.uint64).max() >= p.shape[1]:  # one pass: negative labels wrap to huge unsigned
             raise ValueError(f"LogLoss: labels must lie in 0..{p.shape[1] - 1}, got {y.min()}..{y.max()}")
-        rows = np.arange(len(y))
-        # From a Softmax, use its log-probabilities: exact even when p[b, y_b] underflows to 0.
-        logp = self.p.logp if isinstance(self.p, Softmax) else np.log(self.p.value)
-        self.value = -logp[rows, y]
+        self.rows = rows = np.arange(len(y))
+        if isinstance(self.p, Softmax):  # its log-probabilities: exact even when p[b, y_b] underflows to 0
+            self.value = self.p.logz[:, 0] - self.p.shifted[rows, y]
+        else:
+            self.value = -np.log(p[rows, y])
 
     def backward(self):
-        rows, y = np.arange(len(self.y.value)), self.y.value
+        rows, y = self.rows, self.y.value
         if isinstance(self.p, Softmax):
             # d(-log p_y)/ds = p - onehot(y) (Problem 2's Jacobian applied to -onehot/p_y): sent straight
             # to the logits, it stays exact when p_y underflows to 0 (going through p would divide by
@@ -463,7 +467,7 @@ def Forward():
 
 def Backward(loss):
     """Fill x.grad = d(mean of loss over the batch)/dx for every node that loss depends on."""
-    if not any(loss is node for node in CompNodes):
+    if loss not in CompNodes:  # (nodes compare by identity)
         raise ValueError(
             "Backward(loss): loss is not a node of the current graph (was it built before "
             "clear_compgraph(), or never created as an op?)"
