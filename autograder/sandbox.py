@@ -292,7 +292,7 @@ def configure_nbgrader(c: Any, limits: dict[str, int] | None = None, mode: str =
     """
     from nbgrader.converters import Autograde
 
-    steps = list(Autograde.autograde_preprocessors.default_value)
+    steps = list(Autograde.autograde_preprocessors.default())
     c.Autograde.autograde_preprocessors = [SandboxedExecute if s is Execute else s for s in steps]
     c.SandboxedKernelManager.mode = mode
     if limits:
@@ -338,17 +338,25 @@ def execute_notebook(
     failure: Exception | None = None
     try:
         client.execute()
-    except (CellTimeoutError, DeadKernelError) as exc:
-        failure = exc
+    except (CellTimeoutError, DeadKernelError, RuntimeError) as exc:
+        failure = exc  # RuntimeError: "Kernel died before replying to kernel_info"
     finally:
-        if km.has_kernel:
-            run_sync(km.shutdown_kernel)(now=True)  # nbclient leaves a km it was given running
+        _stop(km)
         nbformat.write(nb, str(path_out))
     errors = _cell_errors(nb)
     status, message = _classify(failure, errors, km.report, lim)
     return ExecutionResult(
         status, message, km.report.get("mode", "?"), time.monotonic() - start, errors, km.report
     )
+
+
+def _stop(km: SandboxedKernelManager) -> None:
+    """Kill and clean up: nbclient leaves running a kernel manager it was handed."""
+    try:
+        if km.has_kernel:
+            run_sync(km._async_kill_kernel)()
+    finally:
+        run_sync(km.cleanup_resources)()
 
 
 def _cell_errors(nb: nbformat.NotebookNode) -> list[str]:
@@ -369,6 +377,9 @@ def _classify(
         return "timeout", f"a cell ran longer than the {lim.cell_timeout} s cell timeout"
     if failure is not None:
         return _death_reason(report, lim, failure)
+    if report.get("oom_kills"):
+        n = report["oom_kills"]
+        return "memory", f"{n} process(es) killed by the sandbox memory limit ({lim.memory_bytes >> 20} MiB)"
     if any(e.startswith("MemoryError") for e in errors):
         return "memory", f"memory limit ({lim.memory_bytes >> 20} MiB) hit: MemoryError"
     if errors:

@@ -125,6 +125,7 @@ def bwrap_argv(workdir: Path, socket_dir: Path, limits: Limits, kernel_cmd: list
     args += ["--proc", "/proc", "--dev", "/dev"]
     args += ["--bind", str(socket_dir), str(socket_dir)]
     args += ["--bind", str(workdir), str(workdir), "--chdir", str(workdir)]
+    args += ["--remount-ro", "/"]  # the skeleton (/work, /etc, ...) too: writes fail with EROFS
     args += ["--clearenv"]
     for key, value in kernel_env("/tmp", parent_pid=1).items():
         args += ["--setenv", key, value]
@@ -202,16 +203,18 @@ def join_cgroups(name: str, limits: Limits) -> list[str]:
 
 def set_rlimits(limits: Limits) -> None:
     """Per-process limits; inherited by bwrap and everything inside it."""
+    cpu = limits.cpu_seconds
     pairs = {
-        resource.RLIMIT_AS: limits.memory_bytes,
-        resource.RLIMIT_CPU: limits.cpu_seconds,
-        resource.RLIMIT_FSIZE: limits.file_bytes,
-        resource.RLIMIT_NPROC: limits.max_processes,
-        resource.RLIMIT_NOFILE: limits.open_files,
-        resource.RLIMIT_CORE: 0,
+        resource.RLIMIT_AS: (limits.memory_bytes, limits.memory_bytes),
+        # soft < hard: the kernel gets SIGXCPU (exit 128+24, reported as a CPU limit), not SIGKILL
+        resource.RLIMIT_CPU: (cpu, cpu + 5),
+        resource.RLIMIT_FSIZE: (limits.file_bytes, limits.file_bytes),
+        resource.RLIMIT_NPROC: (limits.max_processes, limits.max_processes),
+        resource.RLIMIT_NOFILE: (limits.open_files, limits.open_files),
+        resource.RLIMIT_CORE: (0, 0),
     }
-    for which, value in pairs.items():
-        resource.setrlimit(which, (value, value))
+    for which, (soft, hard) in pairs.items():
+        resource.setrlimit(which, (soft, hard))
 
 
 def kernel_command(connection_file: str, extra: list[str]) -> list[str]:
