@@ -165,7 +165,7 @@ class Sigmoid(CompNode):
         self.x.addgrad(self.grad * self.value * (1.0 - self.value))
 
     def vjp(self, g):
-        return (Mul(g, Mul(self, Scale(self, -1.0, 1.0))),)
+        return (Mul(g, Mul(self, scaled(self, -1.0, 1.0))),)
 
 
 class Tanh(CompNode):
@@ -182,7 +182,7 @@ class Tanh(CompNode):
         self.x.addgrad(self.grad * (1.0 - self.value**2))
 
     def vjp(self, g):
-        return (Mul(g, Scale(Square(self), -1.0, 1.0)),)
+        return (Mul(g, scaled(Square(self), -1.0, 1.0)),)
 
 
 class Relu(CompNode):
@@ -223,7 +223,7 @@ class Softmax(CompNode):
 
     def vjp(self, g):
         gp = Expand(Sum(Mul(g, self), -1), -1, self.value.shape[-1])
-        return (Mul(self, Add(g, Scale(gp, -1.0))),)
+        return (Mul(self, Add(g, scaled(gp, -1.0))),)
 
 
 class LogLoss(CompNode):
@@ -322,7 +322,7 @@ class Square(CompNode):
         self.x.addgrad(self.grad * 2.0 * self.x.value)
 
     def vjp(self, g):
-        return (Mul(g, Scale(self.x, 2.0)),)
+        return (Mul(g, scaled(self.x, 2.0)),)
 
 
 class Sin(CompNode):
@@ -339,7 +339,7 @@ class Sin(CompNode):
         self.x.addgrad(self.grad * np.cos(self.x.value))
 
     def vjp(self, g):
-        return (Mul(g, Sin(Scale(self.x, 1.0, np.pi / 2))),)  # cos x = sin(x + pi/2)
+        return (Mul(g, Sin(scaled(self.x, 1.0, np.pi / 2))),)  # cos x = sin(x + pi/2)
 
 
 class Exp(CompNode):
@@ -370,21 +370,9 @@ class Constant(Input):
         self.value = np.asarray(value, dtype=DT)
 
 
-class Scale(CompNode):
-    """y = a x + c for fixed numbers a, c; dy/dx = a."""
-
-    def __init__(self, x, a, c=0.0):
-        super().__init__(x)
-        self.x, self.a, self.c = x, a, c
-
-    def forward(self):
-        self.value = self.a * self.x.value + self.c
-
-    def backward(self):
-        self.x.addgrad(self.a * self.grad)
-
-    def vjp(self, g):
-        return (Scale(g, self.a),)
+def scaled(x, a, c=0.0):
+    """a x + c for numbers a, c, as EDF ops (so that it can be differentiated again)."""
+    return Add(Mul(x, Constant(a)), Constant(c))
 
 
 class MatMul(CompNode):

@@ -120,7 +120,7 @@ BUILDERS = {
     "Exp": _unary(edf.Exp),
     # the ops that second-order gradients are built from
     "Constant": _with_constant,
-    "Scale": _unary(lambda x: edf.Scale(x, -1.5, 0.5)),
+    "scaled": _unary(lambda x: edf.scaled(x, -1.5, 0.5)),
     "MatMul": _matmul,
     "Transpose": _unary(edf.Transpose),
     "Sum": _unary(lambda x: edf.Sum(x, -1)),

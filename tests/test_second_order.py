@@ -226,7 +226,7 @@ OPS = {
     "Sin": _unary(edf.Sin),
     "Exp": _unary(edf.Exp),
     "Constant": _with_constant,
-    "Scale": _unary(edf.Scale, a=-1.5, c=0.5),
+    "scaled": _unary(edf.scaled, a=-1.5, c=0.5),
     "MatMul": _matmul,
     "Transpose": _unary(edf.Transpose),
     "Sum": _unary(edf.Sum, axis=-1),
