@@ -10,6 +10,15 @@ this module provides:
 - `SandboxedExecute` / `configure_nbgrader(c)`: the nbgrader route (config only);
 - `execute_notebook(...)`: the grading-worker route, returning an `ExecutionResult`;
 - `sandbox_mode()`: "bwrap" or "rlimits-only" (the loud fallback when bwrap cannot run).
+
+nbgrader (0.9.6) configuration, in nbgrader_config.py:
+
+    from autograder.sandbox import configure_nbgrader
+    configure_nbgrader(c, mode="bwrap", limits={"memory_bytes": 2 << 30})  # mode="bwrap": no fallback
+
+`c.Execute.kernel_manager_class = ...` does NOT work: Execute.__init__ passes the class as a
+keyword argument, which wins over config. And traitlets only logs an exception raised while
+loading nbgrader_config.py, then grades with defaults, i.e. unsandboxed: check the log.
 """
 
 from __future__ import annotations

@@ -242,7 +242,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     workdir = Path.cwd().resolve()
     cmd = kernel_command(str(connection_file), extra)
-    join_cgroups(connection_file.stem, limits)
+    enforced = join_cgroups(connection_file.stem, limits)
+    if "pids" not in enforced and os.getuid() == 0:
+        print(
+            "sandbox kernel: WARNING no pids cgroup and RLIMIT_NPROC does not bind uid 0: "
+            "process count is unbounded (only CPU/wall-time limits stop a fork bomb)",
+            file=sys.stderr,
+        )
     set_rlimits(limits)
     if mode == "bwrap":
         os.execvp(BWRAP, bwrap_argv(workdir, connection_file.parent, limits, cmd))
