@@ -233,6 +233,14 @@ def run(
     return rows
 
 
+def grade_examples(out: Path | None = None, force: bool = False) -> list[dict]:
+    """The demo: grade autograder/examples with its times.csv into build/grading (what `make demo` runs)."""
+    from autograder import COURSE_DIR, REPO_DIR
+
+    examples = COURSE_DIR / "examples"
+    return run(examples, out or REPO_DIR / "build" / "grading", times_csv=examples / "times.csv", force=force)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder grade", description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path, help="folder holding the students' PS1_<FullName>.zip files")

@@ -29,6 +29,7 @@ def make_report(out: Path, rows: list[dict]) -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     from autograder import course_dir as cd
 
@@ -42,13 +43,19 @@ def make_report(out: Path, rows: list[dict]) -> Path:
     ax1.set_title(f"Final scores ({len(graded)} graded, {errors} error)")
     ax1.set_xlabel("score (late penalty applied)")
     ax1.set_ylabel("students")
+    ax1.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     names = list(cells)
-    rates = []
+    rates, counted = [], []
     for q in names:
         vals = [_num(r.get(q)) for r in graded]
         vals = [v for v in vals if v is not None]
+        counted.append(len(vals))
         rates.append(100.0 * sum(v >= cells[q] - 1e-9 for v in vals) / len(vals) if vals else 0.0)
     ax2.barh(names[::-1], rates[::-1], color="#55a868")
+    for y, (rate, n) in enumerate(zip(rates[::-1], counted[::-1])):
+        ax2.text(
+            min(rate, 70) + 1, y, f"{rate:.0f}% of {n}" if n else "not graded yet", va="center", fontsize=8
+        )
     ax2.set_xlim(0, 100)
     ax2.set_xlabel("% of graded students with full marks")
     ax2.set_title("Pass rate per question")
