@@ -262,11 +262,17 @@ def _read(path: Path) -> str:
 
 
 def _sweep_stale_cgroups() -> None:
-    """rmdir empty sandbox cgroups left by a grader that crashed (busy ones refuse rmdir)."""
+    """rmdir empty sandbox cgroups left by a grader that crashed (busy ones refuse rmdir).
+
+    Only those older than a minute: a parallel worker's fresh cgroup is empty until its launcher
+    writes its pid, and removing it then would start that kernel without a process cap.
+    """
+    now = time.time()
     for parent in {p.parent for p in cgroup_dirs("x").values()}:
         for stale in parent.glob(f"{CGROUP_PREFIX}*"):
             with contextlib.suppress(OSError):
-                stale.rmdir()
+                if now - stale.stat().st_mtime > 60:
+                    stale.rmdir()
 
 
 def _remove_cgroup(path: Path) -> None:
