@@ -85,9 +85,8 @@ class Parameter(CompNode):
         Parameters.append(self)
 
     def addgrad(self, delta):
-        extra = np.ndim(delta) - self.value.ndim
-        if extra > 0:  # the gradient of a batch: sum over the example axes
-            delta = delta.sum(axis=tuple(range(extra)))
+        if np.ndim(delta) > self.value.ndim:  # the gradient of a batch: sum over the example axes
+            delta = delta.sum(axis=tuple(range(np.ndim(delta) - self.value.ndim)))
         super().addgrad(delta)
 
     def forward(self):
@@ -214,7 +213,7 @@ class Softmax(CompNode):
         self.shifted = self.s.value - self.s.value.max(axis=-1, keepdims=True)
         self.value = np.exp(self.shifted)
         z = self.value.sum(axis=-1, keepdims=True)  # z >= 1: the largest term is exp(0)
-        self.logz = np.log(z)  # log p = shifted - logz, exact even where p underflows to 0
+        self.logz = np.log(z[..., 0])  # log p = shifted - logz, exact even where p underflows to 0
         self.value /= z
 
     def backward(self):
@@ -243,7 +242,7 @@ class LogLoss(CompNode):
             raise ValueError(f"LogLoss: labels must lie in 0..{p.shape[1] - 1}, got {y.min()}..{y.max()}")
         self.rows = rows = np.arange(len(y))
         if isinstance(self.p, Softmax):  # its log-probabilities: exact even when p[b, y_b] underflows to 0
-            self.value = self.p.logz[:, 0] - self.p.shifted[rows, y]
+            self.value = self.p.logz - self.p.shifted[rows, y]
         else:
             self.value = -np.log(p[rows, y])
 
