@@ -106,6 +106,36 @@ def _clear_student(course: Path, student: str) -> None:
             gb.remove_submission(ASSIGNMENT, student)
 
 
+def saved_manual_grades(course: Path, student: str) -> dict:
+    """Manual scores and comments of the student's current submission (kept across a regrade)."""
+    from nbgrader.api import MissingEntry
+
+    with cd.gradebook(course) as gb:
+        try:
+            sub = gb.find_submission_notebook(cd.NOTEBOOK_ID, ASSIGNMENT, student)
+        except MissingEntry:
+            return {"scores": {}, "comments": {}}
+        scores = {g.name: g.manual_score for g in sub.grades if g.manual_score is not None}
+        comments = {c.name: c.manual_comment for c in sub.comments if c.manual_comment}
+    return {"scores": scores, "comments": comments}
+
+
+def restore_manual_grades(course: Path, student: str, saved: dict) -> int:
+    """Put saved manual scores and comments back after autograde; return how many scores."""
+    from nbgrader.api import MissingEntry
+
+    with cd.gradebook(course) as gb:
+        for name, score in saved["scores"].items():
+            with contextlib.suppress(MissingEntry):
+                grade = gb.find_grade(name, cd.NOTEBOOK_ID, ASSIGNMENT, student)
+                grade.manual_score, grade.needs_manual_grade = score, False
+        for name, text in saved["comments"].items():
+            with contextlib.suppress(MissingEntry):
+                gb.find_comment(name, cd.NOTEBOOK_ID, ASSIGNMENT, student).manual_comment = text
+        gb.db.commit()
+    return len(saved["scores"])
+
+
 def _explain_failure(log: str) -> str:
     text = log or ""
     if "DeadKernelError" in text or "Kernel died" in text or "kernel died" in text.lower():
@@ -119,8 +149,13 @@ def _explain_failure(log: str) -> str:
     return f"nbgrader autograde failed: {tail}"
 
 
-def grade_one(course: Path, cand: Candidate, api, test_cells: list[str], cell_ids: list[str]) -> dict:
-    """Collect, autograde and make feedback for one student's zip; return its state entry."""
+def grade_one(
+    course: Path, cand: Candidate, api, test_cells: list[str], cell_ids: list[str], old: dict | None = None
+) -> dict:
+    """Collect, autograde and make feedback for one student's zip; return its state entry.
+
+    Manual grades survive a regrade of the same zip (same content hash), e.g. with --force.
+    """
     entry = {
         "zip": cand.path.name,
         "sha256": cand.sha256,
@@ -128,6 +163,13 @@ def grade_one(course: Path, cand: Candidate, api, test_cells: list[str], cell_id
         "status": "graded",
         "messages": [cand.warning] if cand.warning else [],
     }
+    same_zip = bool(old) and old.get("sha256") == cand.sha256 and old.get("status") == "graded"
+    saved = saved_manual_grades(course, cand.student) if old else {"scores": {}, "comments": {}}
+    if saved["scores"] and not same_zip:
+        entry["messages"].append(
+            f"new zip: {len(saved['scores'])} manual grade(s) of the previous one dropped"
+        )
+        saved = {"scores": {}, "comments": {}}
     _clear_student(course, cand.student)
     try:
         sub = read_submission(cand.path)
@@ -154,6 +196,8 @@ def grade_one(course: Path, cand: Candidate, api, test_cells: list[str], cell_id
             result.get("log", "") + result.get("error", "")
         )
         return entry
+    if restore_manual_grades(course, cand.student, saved):
+        entry["messages"].append(f"kept {len(saved['scores'])} manual grade(s) of this same zip")
     fb = api.generate_feedback(ASSIGNMENT, cand.student, force=True)
     if not fb["success"]:
         entry["messages"].append("feedback HTML could not be made")
@@ -209,7 +253,7 @@ def run(
     api = cd.api(course) if todo else None
     start = time.monotonic()
     for cand, older in tqdm(todo, desc="grading", unit="student", disable=quiet or not todo, file=sys.stderr):
-        entry = grade_one(course, cand, api, test_cells, cell_ids)
+        entry = grade_one(course, cand, api, test_cells, cell_ids, state["students"].get(cand.student))
         if older:
             names = ", ".join(c.path.name for c in older)
             entry["messages"].append(

@@ -314,3 +314,19 @@ def test_manual_grades_then_penalty_on_the_new_total(graded: SimpleNamespace, tm
     assert float(row["raw_score"]) == 100
     assert (float(row["late_penalty"]), float(row["score"]), row["status"]) == (20.0, 80.0, "late")
     assert "awaiting manual grading" not in row["message"]
+
+
+def test_regrade_of_the_same_zip_keeps_manual_grades(graded: SimpleNamespace) -> None:
+    """Only the changed submission time is regraded; its manual grades survive; the penalty follows."""
+    times = graded.zips / "times.csv"
+    text = times.read_text()
+    times.write_text(
+        text.replace("PS1_GraceHopper.zip,2017-01-13 23:00", "PS1_GraceHopper.zip,2017-01-12 20:00")
+    )
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        grade.run(graded.zips, graded.out, times_csv=times)
+    assert "graded 1 of" in buf.getvalue()
+    row = _csv(graded.out)["GraceHopper"]
+    assert (row["late_days"], float(row["raw_score"]), float(row["score"])) == ("1", 100.0, 90.0)
+    assert "kept" in row["message"] and "manual grade(s) of this same zip" in row["message"]
