@@ -150,13 +150,15 @@ class SandboxedKernelManager(AsyncKernelManager):
         return Limits.from_mapping(self.limits)
 
     def _prepare_sandbox_dir(self) -> None:
-        """Private dir for sockets, connection file and kernelspec; bound into the sandbox."""
+        """Private dir: ipc/ (sockets, connection file; the sandbox sees it) and kernels/ (the spec)."""
         if self.sandbox_dir is not None:
             return
         _sweep_stale_cgroups()
         self.sandbox_dir = Path(tempfile.mkdtemp(prefix="edf-sbx-"))
-        self.ip = str(self.sandbox_dir / "ipc")
-        self.connection_file = str(self.sandbox_dir / f"kernel-{uuid.uuid4().hex}.json")
+        ipc = self.sandbox_dir / "ipc"  # bound writable into the sandbox; kernels/ is not
+        ipc.mkdir()
+        self.ip = str(ipc / "socket")
+        self.connection_file = str(ipc / f"kernel-{uuid.uuid4().hex}.json")
         mode = resolve_mode(self.mode)
         self.report["mode"] = mode
         if mode != "bwrap":
