@@ -85,9 +85,10 @@ class Parameter(CompNode):
         Parameters.append(self)
 
     def addgrad(self, delta):
-        if np.ndim(delta) > self.value.ndim:  # the gradient of a batch: sum over the example axes
-            delta = delta.sum(axis=tuple(range(np.ndim(delta) - self.value.ndim)))
-        super().addgrad(delta)
+        extra = delta.ndim - self.value.ndim
+        if extra > 0:  # the gradient of a batch: sum over the example axes
+            delta = delta.sum(axis=tuple(range(extra)))
+        self.grad = delta if self.grad is None else self.grad + delta
 
     def forward(self):
         pass
@@ -459,10 +460,12 @@ def Backward(loss):
             "Backward(loss): loss is not a node of the current graph (was it built before "
             "clear_compgraph(), or never created as an op?)"
         )
-    for node in CompNodes + Parameters:
+    for node in CompNodes:
         node.grad = None
-    batch = loss.value.shape[0] if np.ndim(loss.value) else 1
-    loss.grad = np.full(np.shape(loss.value), 1.0 / batch, dtype=DT)
+    for p in Parameters:
+        p.grad = None
+    batch = loss.value.shape[0] if loss.value.ndim else 1
+    loss.grad = np.full(loss.value.shape, 1.0 / batch, dtype=DT)
     for node in reversed(CompNodes):
         if node.grad is not None:
             node.backward()

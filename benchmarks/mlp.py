@@ -90,9 +90,13 @@ class NumpyMLP:
         s = h @ self.W2
         s += self.b2
         s -= s.max(axis=1, keepdims=True)
-        np.exp(s, out=s)
-        s /= s.sum(axis=1, keepdims=True)  # s is now p
-        s[np.arange(len(y)), y] -= 1.0
+        rows = np.arange(len(y))
+        p = np.exp(s)
+        z = p.sum(axis=1, keepdims=True)
+        self.loss = np.log(z[:, 0]) - s[rows, y]  # per-example log loss, as every framework reports it
+        p /= z
+        s = p
+        s[rows, y] -= 1.0
         s *= 1.0 / len(y)  # d loss / d logits = (p - onehot) / B
         dh = s @ self.W2.T
         dh *= h > 0
