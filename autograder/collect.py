@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import stat
+import unicodedata
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -41,10 +42,10 @@ def student_id_from_zip(path: Path) -> tuple[str, str | None]:
         raw = stem[len(config.ZIP_PREFIX) :]
     else:
         raw = stem
-        warning = (
-            f"zip name {path.name!r} is not {config.ZIP_PREFIX}<FullName>.zip; id taken from the file name"
-        )
-    student = re.sub(r"[^A-Za-z0-9_-]", "", raw.replace(" ", ""))
+        shown = path.name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        warning = f"zip name {shown!r} is not {config.ZIP_PREFIX}<FullName>.zip; id taken from the file name"
+    ascii_raw = unicodedata.normalize("NFKD", raw).encode("ascii", "ignore").decode()  # José -> Jose
+    student = re.sub(r"[^A-Za-z0-9_-]", "", ascii_raw)
     if not student:
         student = "unnamed_" + re.sub(r"[^0-9a-f]", "", raw.encode("utf-8", "replace").hex())[:12]
     return student, warning

@@ -74,12 +74,20 @@ def read_times(path: Path) -> dict[str, datetime]:
     return times
 
 
+def shown(name: str) -> str:
+    """A file name safe to print and to write to CSV/JSON (undecodable bytes become U+FFFD)."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def find_candidates(folder: Path, times: dict[str, datetime]) -> tuple[dict[str, list[Candidate]], list[str]]:
     """All *.zip files of `folder` grouped by student id, newest first."""
     by_student: dict[str, list[Candidate]] = {}
     notes = []
     for path in sorted(folder.iterdir()):
-        if not path.name.lower().endswith(".zip") or not path.is_file() or path.is_symlink():
+        if not path.name.lower().endswith(".zip"):
+            continue
+        if path.is_symlink() or not path.is_file():
+            notes.append(f"{shown(path.name)}: skipped, not a regular file (a symlink or a folder)")
             continue
         student, warning = student_id_from_zip(path)
         if path.name in times:
@@ -87,7 +95,7 @@ def find_candidates(folder: Path, times: dict[str, datetime]) -> tuple[dict[str,
         else:
             when = datetime.fromtimestamp(path.stat().st_mtime, UTC)
             if times:
-                notes.append(f"{path.name}: not in the times file, using its modification time")
+                notes.append(f"{shown(path.name)}: not in the times file, using its modification time")
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         by_student.setdefault(student, []).append(Candidate(path, student, when, digest, warning))
     for cands in by_student.values():
@@ -157,7 +165,7 @@ def grade_one(
     Manual grades survive a regrade of the same zip (same content hash), e.g. with --force.
     """
     entry = {
-        "zip": cand.path.name,
+        "zip": shown(cand.path.name),
         "sha256": cand.sha256,
         "submitted": cand.submitted.isoformat(),
         "status": "graded",
@@ -255,7 +263,7 @@ def run(
     for cand, older in tqdm(todo, desc="grading", unit="student", disable=quiet or not todo, file=sys.stderr):
         entry = grade_one(course, cand, api, test_cells, cell_ids, state["students"].get(cand.student))
         if older:
-            names = ", ".join(c.path.name for c in older)
+            names = ", ".join(shown(c.path.name) for c in older)
             entry["messages"].append(
                 f"{len(older) + 1} zips from this student: graded the latest, ignored {names}"
             )

@@ -154,6 +154,9 @@ def test_student_ids() -> None:
     assert sid == "emmynoether2" and "not PS1_<FullName>.zip" in warning
     assert student_id_from_zip(Path("PS1_../../etc.zip"))[0] == "etc"
     assert student_id_from_zip(Path("PS1_日本.zip"))[0].startswith("unnamed_")
+    assert student_id_from_zip(Path("PS1_José Núñez.zip"))[0] == "JoseNunez"
+    sid, warning = student_id_from_zip(Path(b"\xe9t\xe9.zip".decode("utf-8", "surrogateescape")))
+    assert sid == "t" and "\ufffdt\ufffd.zip" in warning and "\udce9" not in warning
 
 
 def test_check_notebook() -> None:
