@@ -133,12 +133,22 @@ def auto_total(cells: list[dict]) -> float:
     return sum(c["points"] for c in cells if not c["manual"])
 
 
-def test_committed_examples_are_current(tmp_path: Path) -> None:
-    make_examples.build(tmp_path)
+def test_make_examples_is_reproducible_and_committed_zips_fit_the_notebook(tmp_path: Path) -> None:
+    """Zips are rebuilt byte for byte; the committed ones carry the current notebook's graded cells."""
+    make_examples.build(tmp_path / "a")
+    make_examples.build(tmp_path / "b")
     for name in [*make_examples.EXAMPLES, "times.csv"]:
-        assert (tmp_path / name).read_bytes() == (EXAMPLES / name).read_bytes(), (
-            f"{name} is stale: run python autograder/examples/make_examples.py"
-        )
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    assert (tmp_path / "a" / "times.csv").read_bytes() == (EXAMPLES / "times.csv").read_bytes()
+
+    def ids(path: Path) -> list[str]:
+        with zipfile.ZipFile(path) as zf:
+            nb = json.loads(zf.read(NOTEBOOK))
+        return [c["metadata"]["nbgrader"]["grade_id"] for c in nb["cells"] if "nbgrader" in c["metadata"]]
+
+    assert ids(EXAMPLES / "PS1_AdaLovelace.zip") == ids(tmp_path / "a" / "PS1_AdaLovelace.zip"), (
+        "autograder/examples is stale: run python autograder/examples/make_examples.py"
+    )
 
 
 def test_grades_csv_columns(graded: SimpleNamespace) -> None:
