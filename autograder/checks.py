@@ -31,6 +31,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -43,8 +44,8 @@ from traitlets import Float, Integer
 RESOURCE_KEY = "outside_checks"
 METADATA_KEY = "autograder"
 PROBE_ID_PREFIX = "grader-probe-"
-MAX_PROBE_CHARS = 20_000_000  # the probe's line: ~100 kB for the reference network
-MAX_MLP_VALUES = 1_000_000  # the probe refuses to report larger networks
+MAX_PROBE_CHARS = 10_000_000  # the probe's line: ~110 kB for the reference network
+MAX_MLP_VALUES = 200_000  # the probe refuses to report larger networks (the reference has 4,810 values)
 P3_MAX_ERROR = 0.08
 
 QUESTIONS = {
@@ -267,13 +268,16 @@ def draw_spec(
 
 # Everything the probe uses is imported or defined inside the function: the notebook's own names
 # (np, print, Univariate...) may have been replaced by the submission. It writes to sys.stdout
-# directly because `print` is the first thing a cheater overrides.
+# directly because `print` is the first thing a cheater overrides. Problem 1 and 2 calls run with
+# edf.DT = float64, as the test cells did: an honest Problem 3 may switch EDF to float32 later on.
+# A SIGALRM per call and a total budget keep one endless function from costing every question.
 PROBE_TEMPLATE = """\
 # Added by the grader for its own checks (autograder/checks.py); removed again before grading.
 def {name}(spec_json):
     import json
     import signal
     import sys
+    import time
     from collections import namedtuple
 
     import numpy
@@ -344,13 +348,19 @@ def {name}(spec_json):
         previous = signal.signal(signal.SIGALRM, on_alarm)
     except BaseException:
         previous = None
-    out = {{}}
+    out, stuck, budget = {{}}, set(), time.monotonic() + {total_seconds}
     for call in spec["calls"]:
+        if call["fn"] in stuck or time.monotonic() > budget:
+            why = "timed out before" if call["fn"] in stuck else "ran past the probe's {total_seconds} s"
+            out[call["id"]] = {{"error": "not called: " + call["fn"] + " " + why}}
+            continue
         try:
             if previous is not None:
                 signal.setitimer(signal.ITIMER_REAL, {call_seconds})
             out[call["id"]] = {{"value": run(call)}}
         except BaseException as exc:
+            if isinstance(exc, (TimeoutError, KeyboardInterrupt)):  # alarm, or nbclient's interrupt
+                stuck.add(call["fn"])
             out[call["id"]] = {{"error": describe(exc)}}
         finally:
             if previous is not None:
@@ -368,7 +378,7 @@ del {name}
 """
 
 
-def probe_source(spec: ProbeSpec, call_seconds: float = 10.0) -> str:
+def probe_source(spec: ProbeSpec, call_seconds: float = 10.0, total_seconds: float = 60.0) -> str:
     """The probe cell's code: the calls and the function library are embedded as one JSON string."""
     payload = {
         "nonce": spec.nonce,
@@ -381,6 +391,7 @@ def probe_source(spec: ProbeSpec, call_seconds: float = 10.0) -> str:
         spec_json=json.dumps(payload),
         max_values=MAX_MLP_VALUES,
         call_seconds=float(call_seconds),
+        total_seconds=float(total_seconds),
     )
 
 
@@ -585,11 +596,16 @@ class AppendProbe(NbGraderPreprocessor):
     n_combos = Integer(3, help="random (g, h, f) combinations for Problem 1b").tag(config=True)
     n_softmax = Integer(4, help="random probability vectors for Problem 2").tag(config=True)
     call_seconds = Float(10.0, help="time limit of each probe call (SIGALRM in the kernel)").tag(config=True)
+    total_seconds = Float(60.0, help="no new probe call after this; keep below Execute.timeout").tag(
+        config=True
+    )
 
     def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict]:
         rng = np.random.default_rng(secrets.randbits(128))
         spec = draw_spec(rng, self.n_points, self.n_combos, self.n_softmax)
-        nb.cells.append(new_code_cell(source=probe_source(spec, self.call_seconds), id=spec.cell_id))
+        nb.cells.append(
+            new_code_cell(source=probe_source(spec, self.call_seconds, self.total_seconds), id=spec.cell_id)
+        )
         resources[RESOURCE_KEY] = spec
         return nb, resources
 
@@ -656,3 +672,15 @@ def configure_outside_checks(c: Any) -> None:
     if "preserve_nb_metadata_mask" in c.ClearMetadataPreprocessor:
         mask = set(c.ClearMetadataPreprocessor.preserve_nb_metadata_mask)
     c.ClearMetadataPreprocessor.preserve_nb_metadata_mask = mask | {METADATA_KEY}
+
+
+def collect_flags(autograded_dir: str | Path) -> dict[str, list[dict[str, Any]]]:
+    """Flags for the instructor per student, read from `autograded/<student>/<assignment>/*.ipynb`."""
+    import nbformat
+
+    flags: dict[str, list[dict[str, Any]]] = {}
+    for path in sorted(Path(autograded_dir).glob("*/*/*.ipynb")):
+        report = nbformat.read(path, as_version=4).metadata.get(METADATA_KEY, {})
+        if report.get("flags"):
+            flags.setdefault(path.parts[-3], []).extend(report["flags"])
+    return flags

@@ -71,18 +71,18 @@ def solution_ns() -> dict:
     return ns
 
 
-def run_probe(spec: ProbeSpec, ns: dict) -> nbformat.NotebookNode:
+def run_probe(spec: ProbeSpec, ns: dict, **limits: float) -> nbformat.NotebookNode:
     """Execute the probe source in `ns` and return a code cell holding its stdout, as nbclient would."""
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        exec(probe_source(spec), ns)
+        exec(probe_source(spec, **limits), ns)
     cell = new_code_cell(id=spec.cell_id)
     cell.outputs = [new_output("stream", name="stdout", text=out.getvalue())]
     return cell
 
 
-def verdicts(spec: ProbeSpec, ns: dict) -> dict[str, checks.Outcome]:
-    return evaluate(spec, *read_probe(run_probe(spec, ns), spec.nonce))
+def verdicts(spec: ProbeSpec, ns: dict, **limits: float) -> dict[str, checks.Outcome]:
+    return evaluate(spec, *read_probe(run_probe(spec, ns, **limits), spec.nonce))
 
 
 # ---------------------------------------------------------------- references
@@ -193,6 +193,26 @@ def test_float_tricks_are_reduced_to_plain_numbers(solution_ns: dict) -> None:
     assert not verdicts(draw_spec(np.random.default_rng(5)), ns)["p1a_tests"].passed
 
 
+def test_an_endless_function_costs_only_its_own_question(solution_ns: dict) -> None:
+    ns = dict(solution_ns)
+    exec("def chain_rule_gradient(x0):\n    while True:\n        pass\n", ns)
+    start = time.perf_counter()
+    outcomes = verdicts(draw_spec(np.random.default_rng(6)), ns, call_seconds=0.2)
+    assert time.perf_counter() - start < 2.0  # one alarm, later calls of the same function skipped
+    assert "TimeoutError" in outcomes["p1a_tests"].detail
+    assert all(o.passed for q, o in outcomes.items() if q != "p1a_tests")
+
+
+def test_edf_precision_chosen_for_training_does_not_leak_into_problem_1(solution_ns: dict) -> None:
+    ns = dict(solution_ns)
+    ns["edf"].DT = np.float32
+    try:
+        assert verdicts(draw_spec(np.random.default_rng(7)), ns)["p1a_tests"].passed
+        assert ns["edf"].DT is np.float32  # restored afterwards
+    finally:
+        ns["edf"].DT = np.float64
+
+
 def _call() -> Call:
     return Call(0, "p1a_tests", "edf_gradient", {"x": 0.5}, expected=np.array(1.0), scale=np.array(1.0))
 
@@ -269,6 +289,10 @@ def test_failed_cell_gets_zero_even_with_a_forged_partial_credit_output() -> Non
     assert flags == [
         {"grade_id": "p2_tests", "in_kernel": True, "outside": False, "detail": "softmax_jacobian(...) wrong"}
     ]
+    cell.outputs = [new_output("error", ename="AssertionError", evalue="", traceback=[])]
+    flags = apply_outcomes(nb, {"p2_tests": checks.Outcome(True, "passed")})
+    assert determine_grade(cell)[0] == 0  # both must pass: the outside check never adds points
+    assert flags == [{"grade_id": "p2_tests", "in_kernel": False, "outside": True, "detail": "passed"}]
 
 
 # ---------------------------------------------------------------- configuration
@@ -338,7 +362,7 @@ configure_outside_checks(c)
 """
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def graded(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     tmp = tmp_path_factory.mktemp("outside")
     course = make_course(tmp)
@@ -355,7 +379,9 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     def autograded(student: str) -> nbformat.NotebookNode:
         return nbformat.read(course / "autograded" / student / "ps1" / "PS1.ipynb", as_version=4)
 
-    return SimpleNamespace(scores=scores(course), autograded=autograded, log=proc.stderr, seconds=seconds)
+    return SimpleNamespace(
+        course=course, scores=scores(course), autograded=autograded, log=proc.stderr, seconds=seconds
+    )
 
 
 def _report(graded: SimpleNamespace, student: str) -> dict:
@@ -389,6 +415,7 @@ def test_failed_cells_show_why_and_no_probe_remains(graded: SimpleNamespace) -> 
     first = cells["p3_tests"].outputs[0]
     assert first.ename == "OutsideCheckFailed" and "recomputed by the grader" in first.evalue
     assert "reported 0.00%" in first.evalue
+    assert set(checks.collect_flags(graded.course / "autograded")) == {s for s in FORGERS if s != "variant"}
     for student in ["solution", *FORGERS]:
         text = json.dumps(graded.autograded(student))
         assert checks.PROBE_ID_PREFIX not in text and "_grader_probe_" not in text
