@@ -1,29 +1,22 @@
-"""`python -m autograder demo`: regenerate the release, then autograde two submissions with nbgrader.
+"""`python -m autograder demo` (what `make demo` runs): the instructor's grading command on the examples.
 
-The grading happens in a temporary copy of the course, so the repository only sees the regenerated
-release. Student "solution" hands in the instructor's solution notebook (full autograded points);
-student "blank" hands in the untouched release (zero).
+It grades the sample zips of `autograder/examples/` (made by `make_examples.py` from the source
+notebook: the full solution, a partial one, the untouched release, late and too-late hand-ins and
+broken submissions) into `build/grading/`, exactly as `python -m autograder grade autograder/examples
+--times autograder/examples/times.csv --out build/grading` would, and prints the table of results.
+It exits non-zero when the solution does not get every autograded point or the blank release gets any.
 """
 
 from __future__ import annotations
 
-import tempfile
-
-from autograder import release
-from autograder.course import autograde, generate, make_course, scores, submit
+from autograder.grade import grade_examples
 
 
 def main(argv: list[str] | None = None) -> int:
-    release.main([])
-    with tempfile.TemporaryDirectory(prefix="ps1-demo-") as tmp:
-        course = make_course(tmp)
-        released = generate(course)
-        submit(course, "solution", release.SOLUTION_NOTEBOOK)
-        submit(course, "blank", released)
-        autograde(course)
-        graded = scores(course)
-    for student in ("solution", "blank"):
-        s = graded[student]
-        print(f"{student:>8}: autograded score {s['code']:g} / {s['max_code']:g}")
-    ok = graded["solution"]["code"] == graded["solution"]["max_code"] and graded["blank"]["code"] == 0
-    return 0 if ok else 1
+    rows = {row["student"]: row for row in grade_examples()}
+    solution, blank = rows["AdaLovelace"], rows["UntouchedRelease"]
+    print(
+        f"\nsolution (AdaLovelace): {solution['raw_score']} autograded points; "
+        f"untouched release: {blank['raw_score']} points"
+    )
+    return 0 if float(blank["raw_score"]) == 0 and solution["status"] == "ok" else 1

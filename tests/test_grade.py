@@ -178,6 +178,8 @@ def test_example_grades(graded: SimpleNamespace) -> None:
     kurt = rows["KurtGodel"]
     assert (kurt["status"], kurt["late_days"], float(kurt["score"])) == ("too_late", "5", 0.0)
     assert "not accepted" in kurt["message"]
+    blank = rows["UntouchedRelease"]
+    assert (blank["status"], float(blank["raw_score"]), float(blank["score"])) == ("ok", 0.0, 0.0)
     emmy = rows["emmy_noether_ps1"]
     assert (
         emmy["status"] == "ok"

@@ -39,6 +39,7 @@ EXAMPLES = {
     "PS1_NoNotebook.zip": ("no_notebook", "2017-01-12 10:00 America/Chicago"),
     "PS1_KernelKiller.zip": ("kill_kernel", "2017-01-12 10:00 America/Chicago"),
     "emmy_noether_ps1.zip": ("full", "2017-01-12 09:00 America/Chicago"),  # not PS1_<Name>.zip
+    "PS1_UntouchedRelease.zip": ("blank", "2017-01-12 08:00 America/Chicago"),  # handed back unanswered
 }
 
 
@@ -102,7 +103,12 @@ def build(out: Path = HERE, source: Path | None = None) -> list[Path]:
     """Write the example zips and times.csv into `out`; return the zip paths."""
     release, src = release_notebook(source)
     full = filled(release, src)
-    notebooks = {"full": full, "partial": filled(release, src, 0.5), "kill_kernel": kill_kernel(full)}
+    notebooks = {
+        "full": full,
+        "partial": filled(release, src, 0.5),
+        "kill_kernel": kill_kernel(full),
+        "blank": release,
+    }
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, (kind, _) in EXAMPLES.items():
