@@ -235,17 +235,19 @@ class LogLoss(CompNode):
 
     def forward(self):
         p, y = self.p.value, np.asarray(self.y.value)
-        if y.shape != p.shape[:1] or y.dtype.kind not in "iu":
-            raise ValueError(
-                f"LogLoss: labels must be integers of shape {p.shape[:1]}, got {y.dtype} {y.shape}"
-            )
-        if y.astype(np.uint64).max() >= p.shape[1]:  # one pass: negative labels wrap to huge unsigned
-            raise ValueError(f"LogLoss: labels must lie in 0..{p.shape[1] - 1}, got {y.min()}..{y.max()}")
         self.rows = rows = np.arange(len(y))
-        if isinstance(self.p, Softmax):  # its log-probabilities: exact even when p[b, y_b] underflows to 0
-            self.value = self.p.logz - self.p.shifted[rows, y]
-        else:
-            self.value = -np.log(p[rows, y])
+        try:  # indexing rejects float labels and labels >= K; shapes and negative labels are checked here
+            if y.shape != p.shape[:1] or y.min() < 0:
+                raise IndexError
+            if isinstance(self.p, Softmax):  # its log-probabilities: exact even where p_y underflows to 0
+                self.value = self.p.logz - self.p.shifted[rows, y]
+            else:
+                self.value = -np.log(p[rows, y])
+        except IndexError:
+            raise ValueError(
+                f"LogLoss: labels must be integers in 0..{p.shape[1] - 1}, one per example, shape "
+                f"{p.shape[:1]}; got {y.dtype} of shape {y.shape}, values {y.min()}..{y.max()}"
+            ) from None
 
     def backward(self):
         rows, y = self.rows, self.y.value
