@@ -422,7 +422,7 @@ def read_probe(cell: NotebookNode | None, nonce: str) -> tuple[dict[str, Any] | 
         return None, "the grader's probe printed more data than it can accept"
     try:
         result = json.loads(payload)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # a forged line may be anything
         return None, f"the grader's probe printed malformed JSON ({exc})"
     if not isinstance(result, dict):
         return None, "the grader's probe printed something other than a JSON object"
@@ -433,8 +433,7 @@ def _floats(value: Any) -> np.ndarray:
     """JSON numbers (or nested lists of them) as a float array; anything else raises ValueError."""
     if isinstance(value, bool) or value is None or isinstance(value, str | dict):
         raise ValueError(f"not a number: {value!r:.60}")
-    array = np.asarray(value, dtype=float)  # ragged or string-holding lists raise here
-    return array
+    return np.asarray(value, dtype=float)  # ragged or string-holding lists raise here
 
 
 def _label(call: Call) -> str:
@@ -461,7 +460,7 @@ def check_value(call: Call, entry: Any) -> str | None:
         return f"{label} raised {str(entry['error'])[:300]}"
     try:
         actual = _floats(entry["value"])
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, ArithmeticError) as exc:  # ArithmeticError: ints beyond float
         return f"{label} returned something that is not numbers ({exc})"
     expected = np.asarray(call.expected, dtype=float)
     if actual.shape != expected.shape:
@@ -502,7 +501,7 @@ def check_mlp(entry: Any) -> str | None:
         return f"could not read the network p_out: {str(err)[:300]}"
     try:
         weights, kinds = _mlp_layers(entry["value"])
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, ArithmeticError) as exc:
         return f"could not read the network p_out: {exc}"
     error = mlp_test_error(*weights)
     if error < P3_MAX_ERROR:
@@ -571,6 +570,16 @@ def apply_outcomes(nb: NotebookNode, outcomes: dict[str, Outcome]) -> list[dict[
     return flags
 
 
+def unchecked_test_cells(nb: NotebookNode) -> list[str]:
+    """grade_ids of autograded code cells that no outside check covers."""
+    ids = [
+        c.metadata.get("nbgrader", {}).get("grade_id")
+        for c in nb.cells
+        if c.cell_type == "code" and is_grade(c)
+    ]
+    return [str(i) for i in ids if i not in QUESTIONS]
+
+
 def _probe_seconds(cell: NotebookNode | None) -> float | None:
     """Wall time of the probe cell from nbclient's execution timestamps."""
     timing = (cell or {}).get("metadata", {}).get("execution", {})
@@ -626,9 +635,13 @@ class ApplyOutsideChecks(NbGraderPreprocessor):
         flags = apply_outcomes(nb, outcomes)
         for flag in flags:
             self.log.warning("flagged for the instructor: %s", flag)
+        unchecked = unchecked_test_cells(nb)
+        if unchecked:  # a test cell added to the assignment later: only its in-kernel tests count
+            self.log.warning("autograded cells without an outside check: %s", unchecked)
         nb.metadata[METADATA_KEY] = {  # replaces anything the submission put under this key
             "outside_checks": {q: {"passed": o.passed, "detail": o.detail} for q, o in outcomes.items()},
             "flags": flags,
+            "unchecked": unchecked,
             "probe_seconds": _probe_seconds(probe),
             "check_seconds": round(time.perf_counter() - start, 4),
         }

@@ -21,7 +21,7 @@ from forgers import EXPECTED, FORGERS, build
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from nbformat.v4 import new_code_cell, new_notebook, new_output
-from nbgrader.utils import determine_grade
+from nbgrader.utils import determine_grade, is_grade
 from traitlets.config import Config
 
 from autograder import checks
@@ -146,6 +146,15 @@ def test_reference_solution_passes_every_drawn_check(solution_ns: dict, seed: in
     assert all(o.passed for o in outcomes.values()), {q: o.detail for q, o in outcomes.items()}
 
 
+def test_every_autograded_cell_of_the_assignment_has_an_outside_check() -> None:
+    source = nbformat.read(SOURCE_NOTEBOOK, as_version=4)
+    assert checks.unchecked_test_cells(source) == []
+    graded_code = {
+        c.metadata["nbgrader"]["grade_id"] for c in source.cells if c.cell_type == "code" and is_grade(c)
+    }
+    assert graded_code == set(checks.QUESTIONS)
+
+
 def test_draws_cover_other_sizes_functions_and_peaked_probabilities() -> None:
     spec = draw_spec(np.random.default_rng(0))
     sizes = [len(c.args["p"]) for c in spec.calls if c.fn == "softmax_jacobian"]
@@ -223,6 +232,8 @@ def _call() -> Call:
         ({"value": "1.0"}, "not numbers"),
         ({"value": True}, "not numbers"),
         ({"value": [[1.0, 2.0], [3.0]]}, "not numbers"),
+        ({"value": 10**400}, "not numbers"),
+        ({"value": [{"a": 1}]}, "not numbers"),
         ({"value": float("nan")}, "expected"),
         ({"value": [1.0]}, "shape"),
         ({"error": "ZeroDivisionError: x"}, "raised ZeroDivisionError"),
@@ -244,6 +255,7 @@ def test_read_probe_needs_exactly_one_nonce_line() -> None:
     assert "no result" in read_probe(cell("hello\n"), "abc")[1]
     assert "2 results" in read_probe(cell("abc {}\nabc {}\n"), "abc")[1]
     assert "malformed" in read_probe(cell("abc {nope\n"), "abc")[1]
+    assert "malformed" in read_probe(cell("abc " + "[" * 100_000 + "\n"), "abc")[1]
     assert "missing" in read_probe(None, "abc")[1]
     outcomes = evaluate(draw_spec(np.random.default_rng(0)), None, "the probe printed no result")
     assert not any(o.passed for o in outcomes.values())
@@ -393,7 +405,7 @@ def test_solution_keeps_every_point_with_checks_on(graded: SimpleNamespace) -> N
     s = graded.scores["solution"]
     assert (s["code"], s["max_code"]) == (65, 65)
     report = _report(graded, "solution")
-    assert report["flags"] == []
+    assert report["flags"] == [] and report["unchecked"] == []
     assert all(v["passed"] for v in report["outside_checks"].values()), report
     assert report["probe_seconds"] is not None and report["probe_seconds"] < 2.0
 
