@@ -1,6 +1,7 @@
 """Real JupyterLab + headless Chromium (Playwright, Debian's /usr/bin/chromium).
 
-1. The solution notebook runs top to bottom in JupyterLab (Run > Run All Cells) with no error output.
+1. The release, filled with the reference answers, runs top to bottom in JupyterLab (Run All Cells)
+   with no error output.
 2. formgrader: a manual grade typed into the browser reaches grades.csv through `autograder export`.
 Screenshots go to build/browser/.
 """
@@ -21,11 +22,11 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from autograder import ASSIGNMENT, REPO_DIR
 from autograder import course_dir as cd
+from autograder.examples.make_examples import filled
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 FLAGS = [
@@ -137,11 +138,10 @@ PROGRESS_JS = """() => {
 def test_solution_runs_in_jupyterlab(tmp_path: Path) -> None:
     root = tmp_path / "work"
     root.mkdir()
-    nb = nbformat.read(REPO_DIR / "solutions" / "PS1_solution.ipynb", as_version=4)
-    for cell in nb.cells:  # start from a clean notebook: every output seen below is from this run
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
-    nbformat.write(nb, root / "PS1.ipynb")
+    # What a student hands in: the release (no hidden tests, no outputs) with the reference answers.
+    release = json.loads((REPO_DIR / "notebooks" / "PS1.ipynb").read_text())
+    source = json.loads((REPO_DIR / "autograder" / "source" / "ps1" / "PS1.ipynb").read_text())
+    (root / "PS1.ipynb").write_text(json.dumps(filled(release, source)))
     SHOTS.mkdir(parents=True, exist_ok=True)
     with jupyter_lab(root, tmp_path) as (base, token), browser_page() as page:
         page.goto(f"{base}/lab/tree/PS1.ipynb?token={token}")
