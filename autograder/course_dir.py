@@ -18,11 +18,13 @@ from autograder import ASSIGNMENT, COURSE_DIR, NOTEBOOK
 
 NOTEBOOK_ID = Path(NOTEBOOK).stem
 
-# Appended to the copied nbgrader_config.py of the grading course.
-EXTRA_CONFIG = """
+DEFAULT_DB = "gradebook.db"
+STAMP = "source_digest.json"
+TEMPLATE_DIR = ".template"  # <out>/.template: the workers' course, coordinator-only on disk
+
+# Appended to the copied nbgrader_config.py of the grading course and of the workers' template.
+GRADING_CONFIG = """
 # --- added by `python -m autograder grade` for this grading course ---
-c.CourseDirectory.root = {root!r}
-c.CourseDirectory.db_url = {db_url!r}
 c.AssignLatePenalties.plugin_class = "autograder.late_policy.PercentPerDayLatePenalty"
 c.PercentPerDayLatePenalty.percent_per_day = {percent!r}
 c.PercentPerDayLatePenalty.max_days = {max_days!r}
@@ -34,6 +36,23 @@ c.GenerateFeedback.preprocessors = [
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     "autograder.feedback.HideHiddenTests",
 ]
+"""
+
+# Untrusted code: every kernel in the sandbox (bwrap here; a loud rlimits-only fallback where bwrap
+# cannot run) and every question's decisive check computed outside the kernel. An exception here
+# must not be swallowed: workers load this file with PyFileConfigLoader, which raises.
+SECURE_CONFIG = """
+from autograder.sandbox import configure_nbgrader
+from autograder.checks import configure_outside_checks
+
+configure_nbgrader(c, mode="auto")
+configure_outside_checks(c)  # after configure_nbgrader: wraps SandboxedExecute
+"""
+
+# Only in the class course (formgrader, export): workers never get the gradebook's URL.
+CLASS_CONFIG = """
+c.CourseDirectory.root = {root!r}
+c.CourseDirectory.db_url = {db_url!r}
 """
 
 
@@ -67,59 +86,161 @@ def _copy_source(course: Path, source: Path | None) -> None:
         shutil.copy(cfg, course / "nbgrader_config.py")
 
 
-def prepare(course: Path, source: Path | None = None) -> str:
-    """(Re)build `course` from the source notebook if it changed; return the source digest."""
+def default_db_url(course: Path) -> str:
+    """The class gradebook when no --db is given: SQLite in the course folder."""
+    return f"sqlite:///{Path(course).resolve() / DEFAULT_DB}"
+
+
+def db_url(course: Path) -> str:
+    """The class gradebook's SQLAlchemy URL recorded by `prepare` (default: `<course>/gradebook.db`)."""
+    stamp = Path(course) / STAMP
+    if stamp.exists():
+        recorded = json.loads(stamp.read_text()).get("db_url")
+        if recorded:
+            return recorded
+    return default_db_url(course)
+
+
+def grading_config(secure: bool) -> str:
+    """The config lines shared by the class course and the workers' template."""
     from autograder import config
 
-    course.mkdir(parents=True, exist_ok=True)
-    stamp = course / "source_digest.json"
-    src_dir = source if source is not None else COURSE_DIR / "source" / ASSIGNMENT
-    digest = source_digest(src_dir)
-    if stamp.exists() and json.loads(stamp.read_text()).get("digest") == digest:
-        return digest
-    shutil.rmtree(course / "source", ignore_errors=True)
-    shutil.rmtree(course / "release", ignore_errors=True)
-    (course / "nbgrader_config.py").unlink(missing_ok=True)
-    _copy_source(course, source)
+    text = GRADING_CONFIG.format(
+        percent=config.PERCENT_PER_DAY, max_days=config.MAX_LATE_DAYS, grace=float(config.GRACE_MINUTES)
+    )
+    return text + (SECURE_CONFIG if secure else "")
+
+
+def _base_config(course: Path) -> str:
     cfg = course / "nbgrader_config.py"
     base = cfg.read_text() if cfg.exists() else "c = get_config()  # noqa: F821\n"
-    if "get_config()" not in base:
-        base = "c = get_config()  # noqa: F821\n" + base
-    cfg.write_text(
-        base
-        + EXTRA_CONFIG.format(
-            root=str(course),
-            db_url=f"sqlite:///{course / 'gradebook.db'}",
-            percent=config.PERCENT_PER_DAY,
-            max_days=config.MAX_LATE_DAYS,
-            grace=float(config.GRACE_MINUTES),
-        )
-    )
+    return base if "get_config()" in base else "c = get_config()  # noqa: F821\n" + base
+
+
+def _generate(course: Path) -> None:
     result = api(course).generate_assignment(ASSIGNMENT, force=True, create=True)
     if not result["success"]:
         raise RuntimeError(
             "nbgrader generate_assignment failed:\n" + result.get("log", "") + result.get("error", "")
         )
-    stamp.write_text(json.dumps({"digest": digest}))
+
+
+def prepare(course: Path, source: Path | None = None, db: str | None = None, secure: bool = True) -> str:
+    """(Re)build `course` when the source notebook, the gradebook URL or `secure` changed.
+
+    Returns the source digest. `db` is the class gradebook's SQLAlchemy URL (default SQLite in
+    `course`); `secure` puts the sandbox and the outside checks in the course's config.
+    """
+    course = Path(course).resolve()
+    course.mkdir(parents=True, exist_ok=True)
+    src_dir = source if source is not None else COURSE_DIR / "source" / ASSIGNMENT
+    digest = source_digest(src_dir)
+    url = db or default_db_url(course)
+    wanted = {"digest": digest, "db_url": url, "secure": secure}
+    stamp = course / STAMP
+    if stamp.exists() and json.loads(stamp.read_text()) == wanted:
+        return digest
+    shutil.rmtree(course / "source", ignore_errors=True)
+    shutil.rmtree(course / "release", ignore_errors=True)
+    (course / "nbgrader_config.py").unlink(missing_ok=True)
+    _copy_source(course, source)
+    base = _base_config(course)
+    (course / "nbgrader_config.py").write_text(
+        base + grading_config(secure) + CLASS_CONFIG.format(root=str(course), db_url=url)
+    )
+    tpl = _build_template_course(course, base, secure)
+    fresh = url == default_db_url(course) and not (course / DEFAULT_DB).exists()
+    if fresh:
+        # Same source, same config: the class gradebook would be the template's. Copying it saves a
+        # generate_assignment, whose fresh database costs an `alembic` subprocess (~2 s).
+        shutil.copyfile(tpl / DEFAULT_DB, course / DEFAULT_DB)
+        shutil.copytree(tpl / "release", course / "release")
+    else:
+        _generate(course)
+    stamp.write_text(json.dumps(wanted))
     return digest
 
 
-def _tools_on_path() -> None:
-    """nbgrader's Gradebook runs the `alembic` command: make this Python's bin folder findable."""
+def template_dir(course: Path) -> Path:
+    """The workers' template course, next to the class course (never sent as a path)."""
+    return Path(course).resolve().parent / TEMPLATE_DIR
+
+
+def _build_template_course(course: Path, base_config: str, secure: bool) -> Path:
+    """A second course with its own SQLite gradebook, made by generate_assignment: no submission,
+    no student and no URL of the class gradebook ever reach a worker."""
+    tpl = template_dir(course)
+    shutil.rmtree(tpl, ignore_errors=True)
+    tpl.mkdir(parents=True)
+    shutil.copytree(course / "source", tpl / "source")
+    (tpl / "nbgrader_config.py").write_text(base_config + grading_config(secure))
+    _generate(tpl)
+    return tpl
+
+
+def template_files(course: Path, due) -> dict[str, bytes]:  # due: aware datetime
+    """The template's files as bytes, its gradebook carrying this run's deadline (late penalties)."""
+    from datetime import UTC
+
+    from nbgrader.api import Gradebook
+
+    tpl = template_dir(course)
+    nbgrader_setup()
+    with Gradebook(f"sqlite:///{tpl / DEFAULT_DB}") as gb:
+        gb.update_or_create_assignment(ASSIGNMENT, duedate=due.astimezone(UTC).replace(tzinfo=None))
+    files = {
+        "nbgrader_config.py": (tpl / "nbgrader_config.py").read_bytes(),
+        DEFAULT_DB: (tpl / DEFAULT_DB).read_bytes(),
+    }
+    for path in sorted((tpl / "source").rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and ".ipynb_checkpoints" not in path.parts:
+            files[path.relative_to(tpl).as_posix()] = path.read_bytes()
+    return files
+
+
+def nbgrader_setup() -> None:
+    """Before opening a Gradebook: this Python's bin folder on PATH, alembic's head read in-process.
+
+    nbgrader stamps a NEW database with the output of the `alembic heads` command, a fresh Python
+    process (~2 s here, once per new gradebook). Alembic's own ScriptDirectory gives the same
+    revision in ~0.1 s; the subprocess stays the fallback should that API change.
+    """
     bindir = str(Path(sys.executable).parent)
     if bindir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+    import nbgrader.api
+
+    original = nbgrader.api.get_alembic_version
+    if not getattr(original, "in_process", False):
+
+        def head() -> str:
+            return _alembic_head() or original()
+
+        head.in_process = True  # type: ignore[attr-defined]
+        nbgrader.api.get_alembic_version = head
+
+
+def _alembic_head() -> str | None:
+    try:
+        from alembic.script import ScriptDirectory
+        from nbgrader.dbutil import ALEMBIC_DIR
+
+        return ScriptDirectory(ALEMBIC_DIR).get_current_head()
+    except Exception:  # a changed alembic/nbgrader API: nbgrader's subprocess still works
+        return None
 
 
 def api(course: Path):  # -> NbGraderAPI (imported lazily: nbgrader is slow to import)
-    """nbgrader's API on the grading course, configured by its nbgrader_config.py."""
+    """nbgrader's API on a course folder, configured by its nbgrader_config.py (errors raise)."""
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config.loader import PyFileConfigLoader
 
-    _tools_on_path()
+    nbgrader_setup()
     cfg = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
     cfg.CourseDirectory.root = str(course)
+    if "db_url" not in cfg.CourseDirectory:
+        cfg.CourseDirectory.db_url = default_db_url(course)
     cfg.Exchange.root = str(course / "exchange")  # unused; set so nbgrader does not look in /srv
     (course / "exchange").mkdir(exist_ok=True)
     coursedir = CourseDirectory(config=cfg)
@@ -129,11 +250,11 @@ def api(course: Path):  # -> NbGraderAPI (imported lazily: nbgrader is slow to i
 
 
 def gradebook(course: Path):
-    """An open-able Gradebook on the grading course's database."""
+    """An open-able Gradebook on the class gradebook of the grading course (`--db` or SQLite)."""
     from nbgrader.api import Gradebook
 
-    _tools_on_path()
-    return Gradebook(f"sqlite:///{course / 'gradebook.db'}")
+    nbgrader_setup()
+    return Gradebook(db_url(course))
 
 
 def graded_cells(course: Path) -> list[dict]:

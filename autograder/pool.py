@@ -1,0 +1,138 @@
+"""Where grading jobs run: in this process (`--workers 1`) or on Dask (a local cluster, or `--scheduler`).
+
+Every pool runs the same function, `autograder.worker.grade(job, template)`, and yields results as
+they arrive so the coordinator can write each one at once. A Dask pool starts in a background
+thread (its workers import nbgrader meanwhile) while the coordinator builds the course.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from autograder.jobs import FatalGradingError, Job, Result, Template
+
+Outcome = tuple[Job, Result | BaseException]
+
+
+class InProcessPool:
+    """One job at a time in the coordinator's process: no cluster start-up, same worker code."""
+
+    description = "in this process (1 worker)"
+
+    def start(self) -> None:
+        """Nothing to start."""
+
+    def run(self, jobs: Iterable[Job], template: Template) -> Iterator[Outcome]:
+        """Grade each job in turn; a job's exception is yielded, a fatal one raised."""
+        from autograder import worker  # imports nbgrader: only once there is work
+
+        for job in jobs:
+            try:
+                yield job, worker.grade(job, template)
+            except FatalGradingError:
+                raise
+            except Exception as exc:  # one broken job must not stop the class
+                yield job, exc
+
+    def close(self) -> None:
+        """Nothing to stop."""
+
+
+class DaskPool:
+    """Jobs on Dask: a LocalCluster of `n_workers` processes, or the cluster at `scheduler`."""
+
+    def __init__(self, n_workers: int = 1, scheduler: str | None = None) -> None:
+        self.n_workers, self.scheduler = n_workers, scheduler
+        self.cluster: Any = None
+        self.client: Any = None
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        self.description = (
+            f"on the Dask cluster at {scheduler}"
+            if scheduler
+            else f"on a local Dask cluster of {n_workers} worker processes"
+        )
+
+    def start(self) -> None:
+        """Start the cluster (or connect) in the background."""
+        self._thread = threading.Thread(target=self._start, name="dask-start", daemon=True)
+        self._thread.start()
+
+    def _start(self) -> None:
+        try:
+            from dask.distributed import Client, LocalCluster
+
+            from autograder import worker
+
+            if self.scheduler:
+                self.client = Client(self.scheduler, timeout=60)
+                self.client.wait_for_workers(1, timeout=120)
+            else:
+                self.cluster = LocalCluster(
+                    n_workers=self.n_workers,
+                    threads_per_worker=1,  # one kernel per core: BLAS is held to one thread too
+                    processes=True,
+                    # No dashboard; its HTTP server (health checks) on any free port, not 8787.
+                    dashboard_address="127.0.0.1:0",
+                    scheduler_kwargs={"dashboard": False},
+                    silence_logs=logging.ERROR,
+                    host="127.0.0.1",
+                )
+                self.client = Client(self.cluster)
+            self.client.run(worker.warm_up)  # imports nbgrader on every worker, in parallel
+        except BaseException as exc:  # re-raised in the coordinator's thread by _ready()
+            self._error = exc
+
+    def _ready(self) -> Any:
+        if self._thread is None:
+            self.start()
+        assert self._thread is not None
+        self._thread.join()
+        if self._error is not None:
+            raise RuntimeError(f"could not start Dask ({self.description}): {self._error!r}") from self._error
+        return self.client
+
+    def run(self, jobs: Iterable[Job], template: Template) -> Iterator[Outcome]:
+        """Submit every job; yield (job, result or exception) in completion order."""
+        from dask.distributed import as_completed
+
+        from autograder import worker
+
+        client = self._ready()
+        shared = client.scatter(template, broadcast=True, hash=False)  # sent once per worker
+        futures = {
+            client.submit(worker.grade, job, shared, pure=False, key=f"grade-{job.student}-{i}"): job
+            for i, job in enumerate(jobs)
+        }
+        for future in as_completed(futures):
+            job = futures[future]
+            try:
+                yield job, future.result()
+            except FatalGradingError:
+                raise
+            except Exception as exc:  # KilledWorker, a bug in one job: recorded as an error
+                yield job, exc
+            finally:
+                future.release()
+
+    def close(self) -> None:
+        """Disconnect; stop the local cluster (an external one keeps running)."""
+        if self._thread is not None:
+            self._thread.join()
+        for thing in (self.client, self.cluster):
+            if thing is not None:
+                with contextlib.suppress(Exception):
+                    thing.close()
+
+
+def make_pool(workers: int, scheduler: str | None) -> InProcessPool | DaskPool:
+    """`--scheduler` wins; otherwise one worker runs in-process and more use a LocalCluster."""
+    if scheduler:
+        return DaskPool(scheduler=scheduler)
+    if workers <= 1:
+        return InProcessPool()
+    return DaskPool(n_workers=workers)
