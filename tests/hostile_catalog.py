@@ -415,22 +415,34 @@ import os as _os
 _stolen = None
 
 
-def _steal(path):
+def _steal(path):  # True when `path` held the reference answer of Problem 2 (now defined here)
     global _stolen
     text = open(path, encoding="utf-8").read()
-    if "np.diag(p) - np.outer(p, p)" in text and "_steal(" not in text and _stolen is None:
-        _stolen = path
-        for _c in _json.loads(text)["cells"]:
-            if _c.get("id") == "p2_code":
-                exec("".join(_c["source"]), globals())
+    if "np.diag(p) - np.outer(p, p)" not in text or "_steal(" in text:  # not the own notebook
+        return False
+    for _c in _json.loads(text)["cells"]:
+        if _c.get("id") == "p2_code":
+            exec("".join(_c["source"]), globals())
+            _stolen = _stolen or path
+            return True
+    return False
+
+
+def _try(path):
+    try:
+        found = _steal(path)
+    except BaseException as exc:
+        print("BLOCKED read", path, type(exc).__name__)
+    else:
+        print(("LEAK reference answer in " if found else "READ (no reference answer) ") + path)
 
 
 for _p in {[str(p) for p in paths]!r}:
     if _os.path.isdir(_p):
         for _q in _glob.glob(_os.path.join(_p, "*", "ps1", "{NOTEBOOK}")):
-            _report("read " + _q, lambda q=_q: _steal(q))
+            _try(_q)
     else:
-        _report("read " + _p, lambda p=_p: _steal(p))
+        _try(_p)
 _seen = 0
 for _root in {roots!r}:  # any PS1.ipynb or gradebook in reach (bounded walk)
     for _dir, _subdirs, _files in _os.walk(_root):
@@ -445,7 +457,7 @@ for _root in {roots!r}:  # any PS1.ipynb or gradebook in reach (bounded walk)
                 except BaseException:
                     pass
 if _stolen:
-    print("LEAK the reference answer of Problem 2 read from", _stolen)
+    print("LEAK the reference answer of Problem 2 was read from", _stolen)
 else:
     print("BLOCKED no source notebook in reach")
 """
@@ -487,7 +499,11 @@ for _p in {paths!r}:
 
 
 def write_outside(targets: list[Path], repo_files: list[Path]) -> str:
-    """Create files outside the grading folder; open the repo's files for writing (without writing)."""
+    """Create files outside the grading folder; open the repo's files for writing (without writing).
+
+    A create that works inside the sandbox may land in its private /tmp: it prints `WROTE`, and the
+    test looks for the files on the host. Opening a repository file for writing is a `LEAK`.
+    """
     return (
         REPORT
         + f"""
@@ -501,7 +517,12 @@ def _create(path):
 
 
 for _p in {[str(t) for t in targets]!r}:
-    _report("write " + _p, lambda p=_p: _create(p))
+    try:
+        _create(_p)
+    except BaseException as exc:
+        print("BLOCKED write", _p, type(exc).__name__)
+    else:
+        print("WROTE (in the kernel's view)", _p)
 for _p in {[str(t) for t in repo_files]!r}:
     _report("open for writing " + _p, lambda p=_p: open(p, "r+").close())
 """
@@ -574,9 +595,10 @@ def build_catalog(
     add(
         "MonkeyPatch",
         Expected(
-            "np.allclose/isclose/testing.assert_allclose/edf.rel_error always pass; 1a and 2 wrong",
+            "np.allclose/isclose/testing.assert_allclose/edf.rel_error always pass; 1a and 2 wrong "
+            "(the patched rel_error also fails 1b's own `rel_error(true, naive) > 0.1`: 0 there too)",
             "ok",
-            zero=("p1a_tests", "p2_tests"),
+            zero=("p1a_tests", "p1b_true_tests", "p2_tests"),
             message=(FLAGGED,),
         ),
         nb_zip(nb),

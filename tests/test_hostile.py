@@ -244,7 +244,7 @@ def test_attacks_ran_and_were_blocked(hostile: SimpleNamespace) -> None:
     for name, words in {
         "ReadSource": "BLOCKED no source notebook in reach",
         "GradebookAttack": "BLOCKED sqlite UPDATE",
-        "WriteOutside": "BLOCKED write /tmp/hostile_canary_",
+        "WriteOutside": f"BLOCKED write {REPO_DIR}/hostile_canary_",
     }.items():
         if name not in hostile.catalog.expected:
             continue
