@@ -41,6 +41,7 @@ HOSTILE = (
     "DeletedTest",
     "EditedTest",
     "DuplicateTest",
+    "ForgedGradeCell",
     "InfiniteLoop",
     "MemoryBomb",
     "OsExit",
@@ -657,9 +658,43 @@ def build_catalog(
     nb = replace(full, "p2_code", WRONG_P2)
     for gid in ("p1a_tests", "p2_tests"):
         _cell(nb, gid)["source"] = "pass\n"
+        _cell(nb, gid)["metadata"]["nbgrader"]["points"] = 1000
     add(
         "EditedTest",
-        Expected("p1a_tests and p2_tests replaced by `pass`; 2 wrong", "ok", zero=("p2_tests",)),
+        Expected(
+            "p1a_tests and p2_tests replaced by `pass`, their points set to 1000; 2 wrong",
+            "ok",
+            zero=("p2_tests",),
+        ),
+        nb_zip(nb),
+    )
+    nb = copy.deepcopy(full)
+    forged = {
+        "cell_type": "code",
+        "execution_count": None,
+        "id": "bonus_tests",
+        "metadata": {
+            "nbgrader": {
+                "grade": True,
+                "grade_id": "bonus_tests",
+                "locked": True,
+                "points": 100,
+                "schema_version": 3,
+                "solution": False,
+                "task": False,
+            }
+        },
+        "outputs": [],
+        "source": 'print("All tests passed")\n',
+    }
+    nb["cells"].insert(len(nb["cells"]) - 1, forged)
+    add(
+        "ForgedGradeCell",
+        Expected(
+            "a new graded test cell `bonus_tests` worth 100 points that always passes",
+            "ok",
+            alternatives=(Expected("", "error", message=("bonus_tests",)),),
+        ),
         nb_zip(nb),
     )
     nb = copy.deepcopy(full)

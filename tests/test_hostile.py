@@ -313,3 +313,29 @@ def test_nothing_written_outside_out(hostile: SimpleNamespace) -> None:
         assert not [n for n in names if "hostile_" in n], names
     assert not [str(p) for p in hostile.catalog.outside_targets if p.exists()]
     assert _token_paths(hostile.catalog.token) == []
+
+
+def test_no_scratch_left_behind(hostile: SimpleNamespace) -> None:
+    """The workers' private courses (hostile notebooks, hidden tests) are gone once the run ends."""
+    from autograder import grade
+
+    if not hasattr(grade, "scratch_name"):
+        pytest.skip("grade.py has no scratch folder")
+    from autograder.jobs import scratch_root
+
+    for run in (hostile.alone, hostile.batch):
+        scratch = scratch_root(grade.scratch_name(run.out.resolve()))
+        assert not scratch.exists() or not any(scratch.iterdir()), sorted(scratch.rglob("*"))[:20]
+
+
+def test_catalog_table(hostile: SimpleNamespace) -> None:
+    """Prints name | attack | expected | got (run with -s); fails only if a row is missing."""
+    lines = ["| name | attack | expected | got |", "|---|---|---|---|"]
+    for name, exp in hostile.catalog.expected.items():
+        row = hostile.batch.rows.get(name) or {}
+        scores = ", ".join(f"{q}={row.get(q, '')}" for q in hostile.points if row.get(q) not in ("", None))
+        got = f"{row.get('status')} raw={row.get('raw_score')} [{scores}] {row.get('message', '')[:160]}"
+        ok = "PASS" if not exp.problems(row or None, hostile.points) else "FAIL"
+        lines.append(f"| {name} | {exp.attack} | {exp.describe()} | {ok}: {got} |")
+    print("\n" + "\n".join(lines))
+    assert set(hostile.batch.rows) >= set(hostile.catalog.expected)
