@@ -153,7 +153,9 @@ def prepare(course: Path, source: Path | None = None, db: str | None = None, sec
     if fresh:
         # Same source, same config: the class gradebook would be the template's. Copying it saves a
         # generate_assignment, whose fresh database costs an `alembic` subprocess (~2 s).
-        shutil.copyfile(tpl / DEFAULT_DB, course / DEFAULT_DB)
+        partial = course / (DEFAULT_DB + ".partial")
+        shutil.copyfile(tpl / DEFAULT_DB, partial)
+        partial.replace(course / DEFAULT_DB)  # a run killed mid-copy leaves no half database
         shutil.copytree(tpl / "release", course / "release")
     else:
         _generate(course)

@@ -197,7 +197,7 @@ def _messages(result: Result, secure: bool) -> list[str]:
     if not secure:
         notes.append("graded WITHOUT the sandbox and the outside checks")
     elif result.sandbox != "bwrap":
-        notes.append(f"SANDBOX DISABLED on {result.host or 'the worker'}: kernel ran with rlimits only")
+        notes.append(f"SANDBOX DISABLED on {result.worker or 'the worker'}: kernel ran with rlimits only")
     return notes
 
 
@@ -219,7 +219,7 @@ def record(run: Run, cand: Candidate, job: Job, entry: dict, outcome: Result | B
     entry["messages"] += _messages(outcome, run.secure)
     if keep["scores"] and outcome.status == "graded":
         entry["messages"].append(f"kept {len(keep['scores'])} manual grade(s) of this same zip")
-    entry.update(sandbox=outcome.sandbox, flags=outcome.flags)
+    entry.update(sandbox=outcome.sandbox, flags=outcome.flags, worker=outcome.worker, seconds=outcome.seconds)
     return entry
 
 

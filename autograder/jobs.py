@@ -58,7 +58,7 @@ class Result:
     autograded: bytes | None = None
     feedback: bytes | None = None
     seconds: float = 0.0
-    host: str = ""
+    worker: str = ""  # host:pid that graded it
 
 
 def make_template(files: dict[str, bytes], secure: bool) -> Template:

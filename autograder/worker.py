@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import signal
 import socket
@@ -71,7 +72,7 @@ def grade(job: Job, template: Template) -> Result:
         tempfile.tempdir = saved_tempdir
         shutil.rmtree(course, ignore_errors=True)
     result.seconds = round(time.monotonic() - start, 3)
-    result.host = socket.gethostname()
+    result.worker = f"{socket.gethostname()}:{os.getpid()}"
     return result
 
 
