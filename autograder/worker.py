@@ -43,13 +43,17 @@ KERNEL_REPORTS: list[dict[str, Any]] = []
 
 
 def warm_up() -> str:
-    """Import what grading needs (run on each worker while the coordinator prepares)."""
+    """Import and load what the first job would (run on each Dask worker while the coordinator
+    builds the course): nbgrader, nbconvert's HTML exporter, sklearn and the digits test split of
+    Problem 3's outside check. Returns the worker's sandbox mode."""
     limit_threads()
     import nbgrader.apps  # noqa: F401
     import nbgrader.converters  # noqa: F401
+    from nbconvert.exporters import HTMLExporter  # noqa: F401
 
-    import autograder.checks  # noqa: F401
+    from autograder import checks
 
+    checks.digits_test_set()
     return sandbox_mode()
 
 

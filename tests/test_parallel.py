@@ -184,3 +184,23 @@ def test_jobs_carry_no_path_or_url_of_the_coordinator(zips: Path, reference: dic
         bad.mkdir()
         (bad / "PS1_Broken.zip").write_bytes(b"PK\x03\x04 not really")
         grade.make_job(course, grade.find_candidates(bad, {})[0]["Broken"][0], checks, "x")
+
+
+def test_flags_and_a_weaker_sandbox_reach_the_message() -> None:
+    flag = {"grade_id": "p2_tests", "in_kernel": True, "outside": False, "detail": "J is not diag(p) - pp^T"}
+    result = grade.Result("X", "graded", flags=[flag], sandbox="rlimits-only", worker="host:1")
+    text = "; ".join(grade._messages(result, secure=True))
+    assert "flagged for the instructor: p2_tests passed in the kernel but the outside check failed" in text
+    assert "J is not diag(p) - pp^T" in text and "SANDBOX DISABLED on host:1" in text
+    assert grade._messages(grade.Result("X", "graded", sandbox="bwrap"), secure=True) == []
+
+
+def test_a_config_without_the_sandbox_is_fatal(tmp_path: Path) -> None:
+    from autograder import worker
+
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\nc.Execute.timeout = 5\n")
+    with pytest.raises(worker.FatalGradingError, match="SandboxedExecute"):
+        worker.load_config(tmp_path, secure=True)
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\nraise RuntimeError('typo')\n")
+    with pytest.raises(worker.FatalGradingError, match="failed to load"):
+        worker.load_config(tmp_path, secure=False)
