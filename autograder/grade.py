@@ -1,12 +1,15 @@
 """`python -m autograder grade <folder-of-zips>`: from the students' zips to grades.csv and report.png.
 
-Steps, each per student so one bad submission never stops the class:
-1. build `<out>/course` (source notebook + nbgrader config, `nbgrader generate_assignment`);
+This process is the coordinator; grading itself happens in workers (worker.py), each submission in a
+private course with a sandboxed kernel. Steps:
+1. build `<out>/course` (source notebook + nbgrader config) and the workers' template (`<out>/.template`,
+   `generate_assignment` with its own gradebook), while the workers start (pool.py);
 2. pick each student's latest zip (by --times or the zip's mtime), skip it if its content and time
    were already graded (state in `<out>/state.json`) unless --force;
-3. check the zip and its notebook (collect.py) and write only the notebook to
-   `course/submitted/<student>/ps1/PS1.ipynb` with its `timestamp.txt`;
-4. `nbgrader autograde` and `generate_feedback` (hidden tests removed) for that student;
+3. check the zip and its notebook here (collect.py) and send only the notebook's bytes to a worker;
+4. as each result arrives: write `submitted/`, `autograded/`, `feedback/` of that student, replace
+   its submission in the class gradebook in one transaction (gradebook_writer.py, the only writer),
+   then mark it done in state.json; a run killed anywhere is finished by the next one;
 5. write grades.csv with the late penalty on the current total (export.py), report.png and a table.
 """
 
@@ -37,7 +40,7 @@ from autograder.collect import (
     student_id_from_zip,
 )
 from autograder.gradebook_writer import GradebookWriter
-from autograder.jobs import Job, Result, limit_threads, make_template, scratch_root
+from autograder.jobs import FatalGradingError, Job, Result, limit_threads, make_template, scratch_root
 from autograder.pool import make_pool
 
 DEFAULT_OUT = Path("grading")
@@ -353,27 +356,26 @@ def _grade_all(run_: Run, todo: list, pool, due_at: datetime, scratch: str, quie
         cd.all_cell_ids(run_.course),
     )
     jobs, pending = [], {}
-    bar = tqdm(total=len(todo), desc="grading", unit="student", disable=quiet or not todo, file=sys.stderr)
     for cand, older in todo:
         entry = _entry(cand)
         try:
             job, warns = make_job(run_.course, cand, checks, scratch)
         except SubmissionError as exc:
             _commit(run_, cand.student, record_invalid(run_, cand, entry, exc), older)
-            bar.update()
             continue
         entry["messages"] += warns
         jobs.append(job)
         pending[cand.student] = (cand, entry, older)
-    if jobs:
-        if not quiet:
-            print(f"grading {len(jobs)} notebook(s) {pool.description}; {sandbox_line(run_.secure)}")
-        template = make_template(cd.template_files(run_.course, due_at), run_.secure)
+    if not jobs:
+        return time.monotonic() - start
+    if not quiet:
+        print(f"grading {len(jobs)} notebook(s) {pool.description}; {sandbox_line(run_.secure)}", flush=True)
+    template = make_template(cd.template_files(run_.course, due_at), run_.secure)
+    with tqdm(total=len(jobs), desc="grading", unit="notebook", disable=quiet, file=sys.stderr) as bar:
         for job, outcome in pool.run(jobs, template):
             cand, entry, older = pending.pop(job.student)
             _commit(run_, cand.student, record(run_, cand, job, entry, outcome), older)
             bar.update()
-    bar.close()
     return time.monotonic() - start
 
 
@@ -428,6 +430,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.workers is not None and args.workers < 1:
         parser.error("--workers must be at least 1")
+    try:
+        _main(args)
+    except FatalGradingError as exc:  # the setup is wrong: nothing was graded unconfined
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _main(args: argparse.Namespace) -> None:
     run(
         args.folder,
         args.out,
@@ -440,4 +451,3 @@ def main(argv: list[str] | None = None) -> int:
         db=args.db,
         secure=not args.no_sandbox_and_checks,
     )
-    return 0

@@ -227,11 +227,11 @@ def limit_hit(nb: dict, reports: list[dict[str, Any]], cfg) -> str | None:
         if out.get("output_type") == "error"
     ]
     if any(r.get("oom_kills") for r in reports):
-        return f"memory: a process was killed by the sandbox memory limit ({lim.memory_bytes >> 20} MiB)"
+        return f"memory: a process was killed by the sandbox memory limit ({lim.memory_bytes >> 20} MiB): not graded"
     if "CellTimeoutError" in names:
         return f"timeout: a cell ran longer than {cell_timeout} s and was interrupted: not graded"
     if "MemoryError" in names:
-        return f"memory: the notebook hit the {lim.memory_bytes >> 20} MiB memory limit (MemoryError)"
+        return f"memory: the notebook hit the {lim.memory_bytes >> 20} MiB memory limit (MemoryError): not graded"
     return None
 
 
