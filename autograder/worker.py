@@ -226,12 +226,13 @@ def limit_hit(nb: dict, reports: list[dict[str, Any]], cfg) -> str | None:
         for out in cell.get("outputs", [])
         if out.get("output_type") == "error"
     ]
+    mib = lim.memory_bytes >> 20
     if any(r.get("oom_kills") for r in reports):
-        return f"memory: a process was killed by the sandbox memory limit ({lim.memory_bytes >> 20} MiB): not graded"
+        return f"memory: a process was killed by the sandbox memory limit ({mib} MiB): not graded"
     if "CellTimeoutError" in names:
         return f"timeout: a cell ran longer than {cell_timeout} s and was interrupted: not graded"
     if "MemoryError" in names:
-        return f"memory: the notebook hit the {lim.memory_bytes >> 20} MiB memory limit (MemoryError): not graded"
+        return f"memory: the notebook hit the {mib} MiB memory limit (MemoryError): not graded"
     return None
 
 
