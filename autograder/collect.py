@@ -173,6 +173,12 @@ def check_notebook(data: bytes, test_cells: list[str], cell_ids: list[str]) -> t
         raise SubmissionError(f"duplicate nbgrader cell ids: {', '.join(dups)} (a graded cell was copied)")
     if not set(seen) & set(cell_ids):
         raise SubmissionError(f"not the {config.NOTEBOOK_NAME} notebook: none of its graded cells are there")
+    unknown = sorted(set(seen) - set(cell_ids))
+    if unknown:  # nbgrader would stop with a generic error; name the cells instead
+        raise SubmissionError(
+            f"nbgrader cells the assignment does not have: {', '.join(unknown)} "
+            "(a cell was added or its id changed; only the release's cells can be graded)"
+        )
     return nb, []
 
 

@@ -178,6 +178,12 @@ def test_check_notebook() -> None:
     assert [c["metadata"]["nbgrader"]["grade_id"] for c in restored["cells"]] == ["ans", "test"]
     with pytest.raises(SubmissionError, match="not the PS1.ipynb notebook"):
         check_notebook(NB_BYTES, ["q9"], ["q8", "q9"])
+    forged = {"grade_id": "bonus", "grade": True, "locked": True, "points": 100}
+    extra = dict(
+        NB, cells=[*NB["cells"], {"cell_type": "code", "source": "", "metadata": {"nbgrader": forged}}]
+    )
+    with pytest.raises(SubmissionError, match="cells the assignment does not have: bonus"):
+        check_notebook(json.dumps(extra).encode(), ["test"], ["ans", "test"])
 
 
 def test_module_says_why_not_zip_collect() -> None:
