@@ -313,9 +313,10 @@ def _run_locked(
     by_student, notes = find_candidates(folder, times)
     todo = select(by_student, state, force)
     n_workers = workers or default_workers()
-    pool = make_pool(min(n_workers, max(1, len(todo))), scheduler) if todo else None
     scratch = scratch_name(out)
     shutil.rmtree(scratch_root(scratch), ignore_errors=True)  # left by a run killed mid-job
+    dask_dir = str(scratch_root(scratch) / "dask")
+    pool = make_pool(min(n_workers, max(1, len(todo))), scheduler, dask_dir) if todo else None
     try:
         if pool is not None:
             pool.start()  # workers start and import nbgrader while the course is built

@@ -45,8 +45,10 @@ class InProcessPool:
 class DaskPool:
     """Jobs on Dask: a LocalCluster of `n_workers` processes, or the cluster at `scheduler`."""
 
-    def __init__(self, n_workers: int = 1, scheduler: str | None = None) -> None:
-        self.n_workers, self.scheduler = n_workers, scheduler
+    def __init__(
+        self, n_workers: int = 1, scheduler: str | None = None, local_dir: str | None = None
+    ) -> None:
+        self.n_workers, self.scheduler, self.local_dir = n_workers, scheduler, local_dir
         self.cluster: Any = None
         self.client: Any = None
         self._error: BaseException | None = None
@@ -81,6 +83,7 @@ class DaskPool:
                     scheduler_kwargs={"dashboard": False},
                     silence_logs=logging.ERROR,
                     host="127.0.0.1",
+                    local_directory=self.local_dir,  # in the run's scratch: swept after a kill -9
                 )
                 self.client = Client(self.cluster)
             self.client.run(worker.warm_up)  # imports nbgrader on every worker, in parallel
@@ -129,10 +132,11 @@ class DaskPool:
                     thing.close()
 
 
-def make_pool(workers: int, scheduler: str | None) -> InProcessPool | DaskPool:
-    """`--scheduler` wins; otherwise one worker runs in-process and more use a LocalCluster."""
+def make_pool(workers: int, scheduler: str | None, local_dir: str | None = None) -> InProcessPool | DaskPool:
+    """`--scheduler` wins; otherwise one worker runs in-process and more use a LocalCluster
+    (its workers' files in `local_dir`)."""
     if scheduler:
         return DaskPool(scheduler=scheduler)
     if workers <= 1:
         return InProcessPool()
-    return DaskPool(n_workers=workers)
+    return DaskPool(n_workers=workers, local_dir=local_dir)
