@@ -302,8 +302,6 @@ def run(
 def _run_locked(
     folder, out, due, times_csv, force, source, quiet, workers, scheduler, db, secure
 ) -> list[dict]:
-    from autograder import export, report
-
     limit_threads()  # before any worker process or kernel starts: they inherit it
     due_at = config.parse_time(due)
     times = read_times(Path(times_csv)) if times_csv else {}
@@ -331,6 +329,9 @@ def _run_locked(
     except BaseException:
         _stop(pool, scratch)
         raise
+    from autograder import export, report  # imports first: never two threads importing at once
+
+    _preload_report_modules()
     stopping = threading.Thread(target=_stop, args=(pool, scratch))  # overlaps export and report
     stopping.start()
     rows = export.export(out)
@@ -339,6 +340,16 @@ def _run_locked(
     if not quiet:
         _print_summary(out, rows, notes, todo, by_student, elapsed)
     return rows
+
+
+def _preload_report_modules() -> None:
+    """report.py imports matplotlib as it draws: import it now, before the pool stops in another
+    thread (two threads importing at once can be handed a half-initialised module)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401
+    import matplotlib.ticker  # noqa: F401
 
 
 def _stop(pool, scratch: str) -> None:

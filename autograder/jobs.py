@@ -78,3 +78,17 @@ def limit_threads() -> None:
     """One BLAS/OpenMP thread per process: one job per core, fair timings."""
     for var in THREAD_VARS:
         os.environ.setdefault(var, "1")
+
+
+def run_job(job: Job, template: Template) -> Result:
+    """What the coordinator submits to Dask: imports the grading code on the worker only."""
+    from autograder import worker
+
+    return worker.grade(job, template)
+
+
+def warm_up() -> str:
+    """Load the grading code on a worker before its first job; returns its sandbox mode."""
+    from autograder import worker
+
+    return worker.warm_up()

@@ -1,18 +1,18 @@
 """Where grading jobs run: in this process (`--workers 1`) or on Dask (a local cluster, or `--scheduler`).
 
 Every pool runs the same function, `autograder.worker.grade(job, template)`, and yields results as
-they arrive so the coordinator can write each one at once. A Dask pool starts in a background
-thread (its workers import nbgrader meanwhile) while the coordinator builds the course.
+they arrive so the coordinator can write each one at once. A Dask pool's workers load the grading
+code while the coordinator builds the course.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from autograder import jobs
 from autograder.jobs import FatalGradingError, Job, Result, Template
 
 Outcome = tuple[Job, Result | BaseException]
@@ -26,11 +26,11 @@ class InProcessPool:
     def start(self) -> None:
         """Nothing to start."""
 
-    def run(self, jobs: Iterable[Job], template: Template) -> Iterator[Outcome]:
+    def run(self, todo: Iterable[Job], template: Template) -> Iterator[Outcome]:
         """Grade each job in turn; a job's exception is yielded, a fatal one raised."""
         from autograder import worker  # imports nbgrader: only once there is work
 
-        for job in jobs:
+        for job in todo:
             try:
                 yield job, worker.grade(job, template)
             except FatalGradingError:
@@ -43,7 +43,12 @@ class InProcessPool:
 
 
 class DaskPool:
-    """Jobs on Dask: a LocalCluster of `n_workers` processes, or the cluster at `scheduler`."""
+    """Jobs on Dask: a LocalCluster of `n_workers` processes, or the cluster at `scheduler`.
+
+    Everything here runs in the coordinator's main thread: importing nbgrader from two threads at
+    once can hand one of them a half-initialised module. The coordinator never imports the grading
+    code to submit it (`jobs.run_job` imports it on the worker).
+    """
 
     def __init__(
         self, n_workers: int = 1, scheduler: str | None = None, local_dir: str | None = None
@@ -51,8 +56,6 @@ class DaskPool:
         self.n_workers, self.scheduler, self.local_dir = n_workers, scheduler, local_dir
         self.cluster: Any = None
         self.client: Any = None
-        self._error: BaseException | None = None
-        self._thread: threading.Thread | None = None
         self.description = (
             f"on the Dask cluster at {scheduler}"
             if scheduler
@@ -60,16 +63,11 @@ class DaskPool:
         )
 
     def start(self) -> None:
-        """Start the cluster (or connect) in the background."""
-        self._thread = threading.Thread(target=self._start, name="dask-start", daemon=True)
-        self._thread.start()
+        """Start the cluster (or connect), then let every worker load the grading code in the
+        background (a pinned task each) while the coordinator builds the course."""
+        from dask.distributed import Client, LocalCluster
 
-    def _start(self) -> None:
         try:
-            from dask.distributed import Client, LocalCluster
-
-            from autograder import worker
-
             if self.scheduler:
                 self.client = Client(self.scheduler, timeout=60)
                 self.client.wait_for_workers(1, timeout=120)
@@ -86,30 +84,23 @@ class DaskPool:
                     local_directory=self.local_dir,  # in the run's scratch: swept after a kill -9
                 )
                 self.client = Client(self.cluster)
-            self.client.run(worker.warm_up)  # imports nbgrader on every worker, in parallel
-        except BaseException as exc:  # re-raised in the coordinator's thread by _ready()
-            self._error = exc
+        except Exception as exc:
+            self.close()
+            raise RuntimeError(f"could not start Dask ({self.description}): {exc!r}") from exc
+        for address in self.client.scheduler_info()["workers"]:
+            self.client.submit(jobs.warm_up, pure=False, workers=[address], allow_other_workers=False)
 
-    def _ready(self) -> Any:
-        if self._thread is None:
-            self.start()
-        assert self._thread is not None
-        self._thread.join()
-        if self._error is not None:
-            raise RuntimeError(f"could not start Dask ({self.description}): {self._error!r}") from self._error
-        return self.client
-
-    def run(self, jobs: Iterable[Job], template: Template) -> Iterator[Outcome]:
+    def run(self, todo: Iterable[Job], template: Template) -> Iterator[Outcome]:
         """Submit every job; yield (job, result or exception) in completion order."""
         from dask.distributed import as_completed
 
-        from autograder import worker
-
-        client = self._ready()
+        if self.client is None:
+            self.start()
+        client = self.client
         shared = client.scatter(template, broadcast=True, hash=False)  # sent once per worker
         futures = {
-            client.submit(worker.grade, job, shared, pure=False, key=f"grade-{job.student}-{i}"): job
-            for i, job in enumerate(jobs)
+            client.submit(jobs.run_job, job, shared, pure=False, key=f"grade-{job.student}-{i}"): job
+            for i, job in enumerate(todo)
         }
         for future in as_completed(futures):
             job = futures[future]
@@ -124,8 +115,6 @@ class DaskPool:
 
     def close(self) -> None:
         """Disconnect; stop the local cluster (an external one keeps running)."""
-        if self._thread is not None:
-            self._thread.join()
         for thing in (self.client, self.cluster):
             if thing is not None:
                 with contextlib.suppress(Exception):
