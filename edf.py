@@ -467,7 +467,8 @@ def Backward(loss):
     for p in Parameters:
         p.grad = None
     batch = loss.value.shape[0] if loss.value.ndim else 1
-    loss.grad = np.full(loss.value.shape, 1.0 / batch, dtype=DT)
+    loss.grad = np.empty(loss.value.shape, dtype=DT)
+    loss.grad.fill(1.0 / batch)
     for node in reversed(CompNodes):
         if node.grad is not None:
             node.backward()
