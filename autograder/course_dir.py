@@ -44,9 +44,11 @@ c.GenerateFeedback.preprocessors = [
 SECURE_CONFIG = """
 from autograder.sandbox import configure_nbgrader
 from autograder.checks import configure_outside_checks
+from autograder.output_cap import configure_output_cap
 
 configure_nbgrader(c, mode="auto")
 configure_outside_checks(c)  # after configure_nbgrader: wraps SandboxedExecute
+configure_output_cap(c)  # nbgrader's LimitOutput counts lines, not characters
 """
 
 # Only in the class course (formgrader, export): workers never get the gradebook's URL.

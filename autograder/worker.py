@@ -105,9 +105,13 @@ def _grade_in(course: Path, job: Job, template: Template) -> Result:
     problem = limit_hit(nb, KERNEL_REPORTS, cfg)
     if problem:
         result.status, result.message = "error", problem
-    else:
-        result.feedback = _feedback(api, course, job.student)
-        result.message = "" if result.feedback else "feedback HTML could not be made"
+        return result
+    result.feedback = _feedback(api, course, job.student)
+    notes = [] if result.feedback else ["feedback HTML could not be made"]
+    refused = sum(r.get("forks_refused", 0) for r in KERNEL_REPORTS)
+    if refused:  # the notebook went on, so it is graded; the instructor should still know
+        notes.append(f"the sandbox refused {refused} new process(es) beyond its process limit")
+    result.message = "; ".join(notes)
     return result
 
 
