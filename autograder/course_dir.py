@@ -70,18 +70,8 @@ def source_digest(source_dir: Path) -> str:
 
 
 def _copy_source(course: Path, source: Path | None) -> None:
-    """Copy the source assignment (+ config) into `course`."""
-    if source is None:
-        try:
-            from autograder.course import make_course  # the notebook engineer's helper
-        except ImportError:
-            make_course = None
-        if make_course is not None:
-            made = Path(make_course(course.parent))  # it builds <dir>/course
-            if made.resolve() != course.resolve():
-                shutil.copytree(made, course, dirs_exist_ok=True)
-            return
-        source = COURSE_DIR / "source" / ASSIGNMENT
+    """Copy the source assignment (default: autograder/source/ps1) and its nbgrader_config.py."""
+    source = source if source is not None else COURSE_DIR / "source" / ASSIGNMENT
     shutil.copytree(source, course / "source" / ASSIGNMENT, dirs_exist_ok=True)
     cfg = source.parent.parent / "nbgrader_config.py"
     if cfg.exists() and cfg.resolve() != (course / "nbgrader_config.py").resolve():
