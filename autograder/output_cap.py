@@ -2,47 +2,48 @@
 
 nbgrader's LimitOutput counts lines only: one `print("x" * 10**8)` is a single line, and 100 MB of it
 would reach the autograded notebook, the feedback page and the instructor's disk. This preprocessor
-keeps at most `max_chars` characters of each text output (stream text, text/* and JSON data) and drops
-larger images, leaving a note where it cut.
+keeps a cell's outputs, in order, while they fit in `max_chars` characters (error outputs always), and
+says how much it dropped.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import nbformat
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Int
 
 NOTE = "\n... [output cut by the grader: {dropped:,} more characters]\n"
 
 
-def _cut(text: str | list[str], limit: int) -> str | list[str]:
-    """text, or its first `limit` characters and a note saying how much was dropped."""
-    joined = "".join(text) if isinstance(text, list) else text
-    if len(joined) <= limit:
-        return text
-    return joined[:limit] + NOTE.format(dropped=len(joined) - limit)
+def _size(output: dict) -> int:
+    """Characters an output holds: its stream text and every str/list value of its data."""
+    parts = [output.get("text", "")] + list(output.get("data", {}).values())
+    return sum(len("".join(p)) for p in parts if isinstance(p, str | list))
 
 
 class CapOutputs(Preprocessor):
-    """Trim each output of a code cell to at most `max_chars` characters."""
+    """Keep at most `max_chars` characters of output per code cell; drop the rest with a note.
 
-    max_chars = Int(100_000, help="largest text output kept per output, in characters").tag(config=True)
+    The budget is per cell, not per output: the kernel streams a long print in many small chunks.
+    """
+
+    max_chars = Int(100_000, help="largest output kept per cell, in characters").tag(config=True)
 
     def preprocess_cell(self, cell: Any, resources: dict, index: int) -> tuple[Any, dict]:
-        for output in cell.get("outputs", []):
-            if "text" in output:
-                output["text"] = _cut(output["text"], self.max_chars)
-            data = output.get("data", {})
-            for mime in list(data):
-                value = data[mime]
-                if not isinstance(value, str | list):
-                    continue  # JSON data: small by nature of what the notebook displays
-                if mime.startswith("image/") and len("".join(value)) > self.max_chars * 20:
-                    data[mime] = ""  # a 2 MB+ picture is not a plot of this problem set
-                    data["text/plain"] = "[image dropped by the grader: too large]"
-                elif not mime.startswith("image/"):
-                    data[mime] = _cut(value, self.max_chars)
+        outputs = cell.get("outputs", [])
+        sizes = [_size(o) for o in outputs]
+        if sum(sizes) <= self.max_chars:
+            return cell, resources
+        kept, used = [], 0
+        for output, size in zip(outputs, sizes):
+            if output.get("output_type") == "error" or used + size <= self.max_chars:
+                kept.append(output)  # errors decide the grade: always kept
+                used += size
+        note = NOTE.format(dropped=sum(sizes) - used)
+        kept.append(nbformat.v4.new_output("stream", name="stderr", text=note))
+        cell["outputs"] = kept
         return cell, resources
 
 
