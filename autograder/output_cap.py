@@ -29,6 +29,7 @@ class CapOutputs(Preprocessor):
     The budget is per cell, not per output: the kernel streams a long print in many small chunks.
     """
 
+    enabled = True  # nbconvert runs a Preprocessor only when enabled (off by default)
     max_chars = Int(100_000, help="largest output kept per cell, in characters").tag(config=True)
 
     def preprocess_cell(self, cell: Any, resources: dict, index: int) -> tuple[Any, dict]:

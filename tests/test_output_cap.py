@@ -19,7 +19,9 @@ def stream(text: str) -> dict:
 def test_a_long_print_in_many_chunks_is_cut_with_a_note() -> None:
     error = {"output_type": "error", "ename": "AssertionError", "evalue": "", "traceback": []}
     cell = cell_with([stream("x" * 300) for _ in range(100)] + [error])
-    cell, _ = CapOutputs(max_chars=1000).preprocess_cell(cell, {}, 0)
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    nb, _ = CapOutputs(max_chars=1000)(nb, {})  # as nbconvert calls it
+    cell = nb.cells[0]
     kinds = [o.output_type for o in cell.outputs]
     assert kinds == ["stream"] * 3 + ["error", "stream"]
     assert "29,100 more characters" in cell.outputs[-1].text  # 100 x 300 - 3 x 300 kept
