@@ -241,10 +241,13 @@ def test_no_attack_succeeded_in_any_kernel(hostile: SimpleNamespace) -> None:
 
 def test_attacks_ran_and_were_blocked(hostile: SimpleNamespace) -> None:
     """The attacks did run during grading (else the catalog tests nothing) and saw BLOCKED."""
+    # Below /tmp a write lands in the sandbox's own tmpfs (allowed, never on the host): for a clone
+    # under /tmp, the home folder is the place outside that must refuse.
+    outside = Path.home() if REPO_DIR.is_relative_to("/tmp") else REPO_DIR
     for name, words in {
         "ReadSource": "BLOCKED no source notebook in reach",
         "GradebookAttack": "BLOCKED sqlite UPDATE",
-        "WriteOutside": f"BLOCKED write {REPO_DIR}/hostile_canary_",
+        "WriteOutside": f"BLOCKED write {outside}/hostile_canary_",
     }.items():
         if name not in hostile.catalog.expected:
             continue

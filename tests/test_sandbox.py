@@ -108,7 +108,11 @@ def test_cannot_write_outside_workdir(tmp_path: Path) -> None:
         "/root/x",
     ]
     result, text = run_case("write_outside", tmp_path, {"write": writes + ["/tmp/x"]})
-    assert text.count("BLOCKED write") == len(writes), text
+    # Inside, /tmp is the sandbox's own tmpfs: where the repo or tmp_path live below /tmp (a CI clone),
+    # a write there may succeed in the sandbox; what matters is the host, checked below.
+    for path in writes:
+        if not path.startswith("/tmp/"):
+            assert f"BLOCKED write {path} " in text, text
     assert "pwned" not in (REPO / "edf.py").read_text()
     assert not (REPO / "pwned.txt").exists() and not (sibling / "x").exists()
     # /tmp is a private tmpfs: writing there works but never reaches the host
