@@ -9,6 +9,7 @@ training images).
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -16,6 +17,7 @@ import nbformat
 import numpy as np
 import pytest
 
+from autograder import COURSE_DIR
 from autograder.course import autograde, scores, submit
 from autograder.release import SOLUTION_NOTEBOOK, SOURCE_NOTEBOOK, generate_release
 
@@ -137,3 +139,13 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
         autograded=autograded,
         expected_wrong=EXPECTED_WRONG,
     )
+
+
+def copy_examples(folder: Path, students: list[str]) -> Path:
+    """A folder of zips: the bundled examples of these students, with the examples' times.csv."""
+    examples = COURSE_DIR / "examples"
+    folder.mkdir(parents=True)
+    for student in students:
+        shutil.copy(examples / f"PS1_{student}.zip", folder)
+    shutil.copy(examples / "times.csv", folder)
+    return folder

@@ -27,16 +27,10 @@ import pytest
 from autograder import ASSIGNMENT, REPO_DIR
 from autograder import course_dir as cd
 from autograder.examples.make_examples import filled
+from autograder.pdf import CHROMIUM_FLAGS
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
+FLAGS = CHROMIUM_FLAGS
 SHOTS = REPO_DIR / "build" / "browser"
 
 pytestmark = [

@@ -23,14 +23,14 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import copy_examples
 
-from autograder import ASSIGNMENT, COURSE_DIR, grade
+from autograder import ASSIGNMENT, grade
 from autograder import course_dir as cd
 from autograder.collect import SubmissionError
 from autograder.sandbox import sandbox_mode
 
 pytestmark = pytest.mark.slow
-EXAMPLES = COURSE_DIR / "examples"
 STUDENTS = ["AdaLovelace", "AlanTuring", "GraceHopper", "KernelKiller"]
 BIN = Path(sys.executable).parent
 
@@ -104,12 +104,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="module")
 def zips(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("inbox") / "zips"
-    folder.mkdir()
-    for student in STUDENTS:
-        shutil.copy(EXAMPLES / f"PS1_{student}.zip", folder)
-    shutil.copy(EXAMPLES / "times.csv", folder)
-    return folder
+    return copy_examples(tmp_path_factory.mktemp("inbox") / "zips", STUDENTS)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,6 @@ import csv
 import json
 import os
 import random
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -23,22 +22,17 @@ import uuid
 from pathlib import Path
 
 import pytest
+from conftest import copy_examples
 
-from autograder import COURSE_DIR, REPO_DIR, grade
+from autograder import REPO_DIR, grade
 
 pytestmark = pytest.mark.slow
-EXAMPLES = COURSE_DIR / "examples"
 STUDENTS = ["AdaLovelace", "AlanTuring", "GraceHopper", "KurtGodel", "KernelKiller"]
 
 
 @pytest.fixture(scope="module")
 def zips(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("inbox") / "zips"
-    folder.mkdir()
-    for student in STUDENTS:
-        shutil.copy(EXAMPLES / f"PS1_{student}.zip", folder)
-    shutil.copy(EXAMPLES / "times.csv", folder)
-    return folder
+    return copy_examples(tmp_path_factory.mktemp("inbox") / "zips", STUDENTS)
 
 
 def command(zips: Path, out: Path) -> list[str]:
