@@ -235,34 +235,34 @@ class LogLoss(CompNode):
 
     def forward(self):
         p, y = self.p.value, np.asarray(self.y.value)
-        self.rows = rows = np.arange(len(y))
-        try:  # indexing rejects float labels and labels >= K; shapes and negative labels are checked here
-            if y.shape != p.shape[:1] or y.min() < 0:
-                raise IndexError
-            if isinstance(self.p, Softmax):  # its log-probabilities: exact even where p_y underflows to 0
-                self.value = self.p.logz - self.p.shifted[rows, y]
-            else:
-                self.value = -np.log(p[rows, y])
-        except IndexError:
+        try:  # ravel_multi_index rejects float labels and labels outside 0..K-1, negative ones included
+            if y.shape != p.shape[:1]:
+                raise ValueError
+            # Where each p[b, y_b] sits in p.ravel(): indexing with it is much cheaper than p[arange(B), y].
+            self.at_label = np.ravel_multi_index((np.arange(len(y)), y), p.shape)
+        except (ValueError, TypeError):
             raise ValueError(
                 f"LogLoss: labels must be integers in 0..{p.shape[1] - 1}, one per example, shape "
                 f"{p.shape[:1]}; got {y.dtype} of shape {y.shape}, values {y.min()}..{y.max()}"
             ) from None
+        if isinstance(self.p, Softmax):  # its log-probabilities: exact even where p_y underflows to 0
+            self.value = self.p.logz - self.p.shifted.take(self.at_label)
+        else:
+            self.value = -np.log(p.take(self.at_label))
 
     def backward(self):
-        rows, y = self.rows, self.y.value
         if isinstance(self.p, Softmax):
             # d(-log p_y)/ds = p - onehot(y) (Problem 2's Jacobian applied to -onehot/p_y): sent straight
             # to the logits, it stays exact when p_y underflows to 0 (going through p would divide by
             # it) and saves two passes over (B, K). p.grad stays None; Softmax.backward still handles
             # any gradient that p gets from other nodes.
-            delta = self.p.value * self.grad[:, None]
-            delta[rows, y] -= self.grad
+            delta = np.multiply(self.p.value, self.grad[:, None], order="C")  # C order: ravel() is a view
+            delta.ravel()[self.at_label] -= self.grad
             self.p.s.addgrad(delta)
             return
-        picked = np.maximum(self.p.value[rows, y], np.finfo(DT).tiny)
-        delta = np.zeros_like(self.p.value)
-        delta[rows, y] = -self.grad / picked
+        p_label = np.maximum(self.p.value.take(self.at_label), np.finfo(DT).tiny)
+        delta = np.zeros(self.p.value.shape, dtype=self.p.value.dtype)  # C order: ravel() is a view
+        delta.ravel()[self.at_label] = -self.grad / p_label
         self.p.addgrad(delta)
 
     def vjp(self, g):

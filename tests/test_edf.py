@@ -182,6 +182,22 @@ def test_softmax_feeding_logloss_and_another_op():
     assert p.grad is None  # Softmax.backward was skipped: nothing else used p
 
 
+@pytest.mark.parametrize("through_softmax", [True, False])
+def test_logloss_gradient_with_fortran_ordered_and_strided_inputs(through_softmax):
+    """LogLoss indexes p.ravel() by each label's flat position: that must hold for any memory layout."""
+    rng = np.random.default_rng(5)
+    for value in (
+        np.asfortranarray(rng.uniform(0.1, 1.0, size=(5, 4))),
+        rng.uniform(0.1, 1.0, size=(4, 5)).T,
+        rng.uniform(0.1, 1.0, size=(5, 8))[:, ::2],
+    ):
+        edf.clear_compgraph()
+        x, y = edf.Input(requires_grad=True), edf.Input()
+        x.value, y.value = value, rng.integers(0, 4, size=5)
+        loss = edf.LogLoss(edf.Softmax(x) if through_softmax else x, y)
+        assert edf.gradient_check(loss, [x]) < TOL
+
+
 # ---------------------------------------------------------------- properties
 
 
