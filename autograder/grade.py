@@ -130,13 +130,16 @@ def scratch_name(out: Path) -> str:
 
 @contextlib.contextmanager
 def run_lock(out: Path):
-    """One grading run per output folder; the kernel releases the lock if the run is killed."""
+    """One grading run per output folder; the kernel releases the lock if the run is killed.
+
+    A lockf (POSIX) lock, not flock: forked Dask workers inherit the file but not the lock, so a
+    worker outliving a killed coordinator for a moment does not block the next run."""
     import fcntl
 
     with (out / LOCK).open("w") as fh:
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            fcntl.lockf(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # EAGAIN or EACCES, as the platform reports a held lock
             raise SystemExit(f"error: another grading run is using {out}") from None
         yield
 

@@ -1,14 +1,15 @@
 """Where grading jobs run: in this process (`--workers 1`) or on Dask (a local cluster, or `--scheduler`).
 
 Every pool runs the same function, `autograder.worker.grade(job, template)`, and yields results as
-they arrive so the coordinator can write each one at once. A Dask pool's workers load the grading
-code while the coordinator builds the course.
+they arrive so the coordinator can write each one at once. On Linux a local cluster's workers are
+forked from the coordinator after it has loaded the grading code, so they start with it loaded.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -46,8 +47,8 @@ class DaskPool:
     """Jobs on Dask: a LocalCluster of `n_workers` processes, or the cluster at `scheduler`.
 
     Everything here runs in the coordinator's main thread: importing nbgrader from two threads at
-    once can hand one of them a half-initialised module. The coordinator never imports the grading
-    code to submit it (`jobs.run_job` imports it on the worker).
+    once can hand one of them a half-initialised module. Jobs are submitted as `jobs.run_job`, which
+    imports the grading code on the worker (a remote one may not have it loaded yet).
     """
 
     def __init__(
@@ -72,6 +73,7 @@ class DaskPool:
                 self.client = Client(self.scheduler, timeout=60)
                 self.client.wait_for_workers(1, timeout=120)
             else:
+                start_workers_loaded()
                 self.cluster = LocalCluster(
                     n_workers=self.n_workers,
                     threads_per_worker=1,  # one kernel per core: BLAS is held to one thread too
@@ -119,6 +121,23 @@ class DaskPool:
             if thing is not None:
                 with contextlib.suppress(Exception):
                     thing.close()
+
+
+def start_workers_loaded() -> None:
+    """Load the grading code here and have the local cluster fork its workers from this process.
+
+    Spawned workers each import nbgrader, scikit-learn and Dask again: about 4 CPU-s per worker,
+    most of a class's fixed cost on a 2-core machine. Forked ones share what is loaded here. Only on
+    Linux: fork is unsafe on macOS. At the fork the only other thread is Dask's event loop, which
+    forks; the main thread waits for the cluster and holds no lock (the run lock is a lockf lock,
+    which children do not inherit).
+    """
+    if sys.platform != "linux":
+        return
+    import dask
+
+    jobs.warm_up()
+    dask.config.set({"distributed.worker.multiprocessing-method": "fork"})
 
 
 def make_pool(workers: int, scheduler: str | None, local_dir: str | None = None) -> InProcessPool | DaskPool:

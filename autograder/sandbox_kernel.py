@@ -1,7 +1,8 @@
 """Launch one Jupyter kernel inside bubblewrap, with resource limits and a scrubbed environment.
 
 This file is the `argv` of the sandbox kernelspec: jupyter_client runs it (outside any sandbox)
-as `python sandbox_kernel.py --mode M --limits JSON -f CONNECTION_FILE [kernel args]`, with the
+as `python sandbox_kernel.py --mode M --limits JSON [--font-list F] -f CONNECTION_FILE [kernel args]`,
+with the
 notebook's directory as cwd. It then (1) puts itself in fresh pids/memory cgroups when it can,
 (2) sets rlimits, and (3) execs bwrap, which runs `python -m ipykernel_launcher` with only the
 Python environment (read-only), edf.py (read-only), the socket directory and the cwd (writable)
@@ -30,6 +31,7 @@ GiB = 1 << 30
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 CGROUP_PREFIX = "edf-sandbox-"
 BWRAP = "bwrap"
+MPL_DIR = ".matplotlib"  # the kernel's MPLCONFIGDIR, in its HOME
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,7 @@ def kernel_env(home: str, parent_pid: int) -> dict[str, str]:
         "PATH": path,
         "HOME": home,
         "LANG": "C.UTF-8",
-        "MPLCONFIGDIR": f"{home}/.matplotlib",
+        "MPLCONFIGDIR": f"{home}/{MPL_DIR}",
         "OPENBLAS_NUM_THREADS": "1",
         "OMP_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
@@ -113,7 +115,9 @@ def _system_binds() -> list[str]:
     return args
 
 
-def bwrap_argv(workdir: Path, socket_dir: Path, limits: Limits, kernel_cmd: list[str]) -> list[str]:
+def bwrap_argv(
+    workdir: Path, socket_dir: Path, limits: Limits, kernel_cmd: list[str], font_list: Path | None = None
+) -> list[str]:
     """The bwrap command line. Order matters: /tmp tmpfs, then read-only binds, then writable ones."""
     args = [BWRAP, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
     args += ["--size", str(limits.tmp_bytes), "--tmpfs", "/tmp"]
@@ -122,6 +126,8 @@ def bwrap_argv(workdir: Path, socket_dir: Path, limits: Limits, kernel_cmd: list
         args += ["--ro-bind", str(root), str(root)]
     for src in extra_source_files():
         args += ["--ro-bind", str(src), str(src)]
+    if font_list is not None:  # read-only, inside the kernel's writable MPLCONFIGDIR (HOME is /tmp)
+        args += ["--ro-bind", str(font_list), f"/tmp/{MPL_DIR}/{font_list.name}"]
     args += ["--proc", "/proc", "--dev", "/dev"]
     args += ["--bind", str(socket_dir), str(socket_dir)]
     args += ["--bind", str(workdir), str(workdir), "--chdir", str(workdir)]
@@ -227,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mode", choices=["bwrap", "rlimits-only", "auto"], default="auto")
     parser.add_argument("--limits", default="{}")
+    parser.add_argument("--font-list", type=Path, help="matplotlib's font list, given to the kernel")
     parser.add_argument("-f", dest="connection_file", required=True)
     args, extra = parser.parse_known_args(argv)
     limits = Limits.from_mapping(json.loads(args.limits))
@@ -250,9 +257,14 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
     set_rlimits(limits)
+    font_list = args.font_list if args.font_list and args.font_list.is_file() else None
     if mode == "bwrap":
-        os.execvp(BWRAP, bwrap_argv(workdir, connection_file.parent, limits, cmd))
-    os.execve(cmd[0], cmd, kernel_env(str(connection_file.parent), os.getppid()))
+        os.execvp(BWRAP, bwrap_argv(workdir, connection_file.parent, limits, cmd, font_list))
+    home = connection_file.parent
+    if font_list is not None:
+        (home / MPL_DIR).mkdir(exist_ok=True)
+        shutil.copy(font_list, home / MPL_DIR / font_list.name)
+    os.execve(cmd[0], cmd, kernel_env(str(home), os.getppid()))
     return 1  # not reached
 
 

@@ -37,7 +37,7 @@ from autograder.jobs import (
     limit_threads,
     scratch_root,
 )
-from autograder.sandbox import SandboxedExecute, SandboxedKernelManager, sandbox_mode
+from autograder.sandbox import SandboxedExecute, SandboxedKernelManager, font_list, sandbox_mode
 
 CONFIG = "nbgrader_config.py"
 GRADEBOOK = "gradebook.db"
@@ -47,9 +47,10 @@ KERNEL_REPORTS: list[dict[str, Any]] = []
 
 
 def warm_up() -> str:
-    """Import and load what the first job would (run on each Dask worker while the coordinator
-    builds the course): nbgrader, nbconvert's HTML exporter, sklearn and the digits test split of
-    Problem 3's outside check. Returns the worker's sandbox mode."""
+    """Import and load what the first job would (in the coordinator before it forks local workers,
+    and on each worker of a remote cluster): nbgrader, nbconvert's HTML exporter, sklearn and the
+    digits test split of Problem 3's outside check, and the kernels' font list. Returns the worker's
+    sandbox mode."""
     limit_threads()
     import nbgrader.apps  # noqa: F401
     import nbgrader.converters  # noqa: F401
@@ -57,6 +58,7 @@ def warm_up() -> str:
     from autograder import checks
 
     checks.digits_test_set()
+    font_list()
     return sandbox_mode()
 
 

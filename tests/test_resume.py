@@ -155,3 +155,38 @@ def test_killed_at_a_random_early_moment_resumes(zips: Path, uninterrupted: dict
     finished = done(out)
     kill_group(proc)
     rerun_and_check(zips, out, marker, uninterrupted, max(finished, done(out)))
+
+
+HOLD_LOCK_THEN_FORK = """
+import os, sys, time
+from pathlib import Path
+from autograder import grade
+with grade.run_lock(Path(sys.argv[1])):
+    if os.fork() == 0:  # a worker forked while the run holds the lock, outliving the coordinator
+        time.sleep(60)
+        os._exit(0)
+    print("locked", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_run_lock_refuses_a_second_run_and_dies_with_the_coordinator(tmp_path: Path) -> None:
+    """A second run on the same folder is refused; once the coordinator is killed the folder is free
+    at once, even while a process it forked (a Dask worker) is still alive and holds the file open."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK_THEN_FORK, str(tmp_path)],
+        cwd=REPO_DIR,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
+        with pytest.raises(SystemExit, match="another grading run is using"), grade.run_lock(tmp_path):
+            pass
+        proc.kill()  # the coordinator only: its forked child lives on
+        proc.wait(timeout=30)
+        with grade.run_lock(tmp_path):  # must not raise
+            pass
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)

@@ -29,6 +29,7 @@ from autograder.sandbox import (
     SandboxedKernelManager,
     configure_nbgrader,
     execute_notebook,
+    font_list,
     resolve_mode,
     sandbox_mode,
     sandbox_warning,
@@ -146,6 +147,17 @@ def test_environment_is_scrubbed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
 
 # --- resource limits ----------------------------------------------------------------------------
+
+
+@needs_bwrap
+def test_kernels_share_a_read_only_font_list(tmp_path: Path) -> None:
+    """matplotlib in the kernel loads the grader's font list instead of scanning the fonts again."""
+    assert font_list() is not None
+    result, text = run_case("fonts", tmp_path)
+    assert result.status == "ok", result
+    assert "FONTS loaded" in text, text
+    assert f"LISTS ['{font_list().name}']" in text, text
+    no_leaks(text)
 
 
 @needs_bwrap

@@ -51,6 +51,21 @@ CASES: dict[str, list[str]] = {
         "probe('internet', lambda: connect(('8.8.8.8', 53)))",
     ],
     "env": ["import os\nprint(sorted(os.environ.items()))"],
+    "fonts": [
+        PROBE,
+        "import io, logging\n"
+        "log = io.StringIO()\n"
+        "logger = logging.getLogger('matplotlib.font_manager')\n"
+        "logger.addHandler(logging.StreamHandler(log))\n"
+        "logger.setLevel(logging.INFO)\n"
+        "import matplotlib.font_manager\n"
+        "print('FONTS', 'rebuilt' if 'generated new fontManager' in log.getvalue() else 'loaded')",
+        "folder = os.environ['MPLCONFIGDIR']\n"
+        "lists = [f for f in os.listdir(folder) if f.startswith('fontlist')]\n"
+        "print('LISTS', lists)\n"
+        "probe('font list', lambda: open(os.path.join(folder, lists[0]), 'a').write('x'))\n"
+        "open(os.path.join(folder, 'other.txt'), 'w').write('its folder stays writable')",
+    ],
     "memory_bomb": [
         "import numpy as np\nx = np.ones(1 << 30)  # 8 GiB of float64",
         "print('still alive')",
