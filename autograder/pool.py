@@ -73,7 +73,7 @@ class DaskPool:
                 self.client = Client(self.scheduler, timeout=60)
                 self.client.wait_for_workers(1, timeout=120)
             else:
-                start_workers_loaded()
+                prepare_local_workers()
                 self.cluster = LocalCluster(
                     n_workers=self.n_workers,
                     threads_per_worker=1,  # one kernel per core: BLAS is held to one thread too
@@ -123,21 +123,23 @@ class DaskPool:
                     thing.close()
 
 
-def start_workers_loaded() -> None:
-    """Load the grading code here and have the local cluster fork its workers from this process.
+def prepare_local_workers() -> None:
+    """Settings for a local cluster's workers, applied in this process before it starts them.
 
-    Spawned workers each import nbgrader, scikit-learn and Dask again: about 4 CPU-s per worker,
-    most of a class's fixed cost on a 2-core machine. Forked ones share what is loaded here. Only on
-    Linux: fork is unsafe on macOS. At the fork the only other thread is Dask's event loop, which
-    forks; the main thread waits for the cluster and holds no lock (the run lock is a lockf lock,
-    which children do not inherit).
+    - No statistical profiler (a thread sampling every job's stack 100 times a second, for a
+      dashboard that is off).
+    - On Linux, load the grading code here and fork the workers from this process. Spawned workers
+      each import nbgrader, scikit-learn and Dask again: about 4 CPU-s per worker, most of a class's
+      fixed cost on a 2-core machine. Not elsewhere: fork is unsafe on macOS. At the fork the only
+      other thread is Dask's event loop, which forks; the main thread waits for the cluster and
+      holds no lock (the run lock is a lockf lock, which children do not inherit).
     """
-    if sys.platform != "linux":
-        return
     import dask
 
-    jobs.warm_up()
-    dask.config.set({"distributed.worker.multiprocessing-method": "fork"})
+    dask.config.set({"distributed.worker.profile.enabled": False})
+    if sys.platform == "linux":
+        jobs.warm_up()
+        dask.config.set({"distributed.worker.multiprocessing-method": "fork"})
 
 
 def make_pool(workers: int, scheduler: str | None, local_dir: str | None = None) -> InProcessPool | DaskPool:
