@@ -241,9 +241,10 @@ class LogLoss(CompNode):
             # Where each p[b, y_b] sits in p.ravel(): indexing with it is much cheaper than p[arange(B), y].
             self.at_label = np.ravel_multi_index((np.arange(len(y)), y), p.shape)
         except (ValueError, TypeError):
+            values = f"values {y.min()}..{y.max()}" if y.size else "no values"
             raise ValueError(
                 f"LogLoss: labels must be integers in 0..{p.shape[1] - 1}, one per example, shape "
-                f"{p.shape[:1]}; got {y.dtype} of shape {y.shape}, values {y.min()}..{y.max()}"
+                f"{p.shape[:1]}; got {y.dtype} of shape {y.shape}, {values}"
             ) from None
         if isinstance(self.p, Softmax):  # its log-probabilities: exact even where p_y underflows to 0
             self.value = self.p.logz - self.p.shifted.take(self.at_label)

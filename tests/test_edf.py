@@ -387,7 +387,7 @@ def test_logloss_labels_out_of_range(labels):
         edf.Forward()
 
 
-@pytest.mark.parametrize("labels", [[[0], [1]], [0], [0, 1, 2]])
+@pytest.mark.parametrize("labels", [[[0], [1]], [0], [0, 1, 2], []])
 def test_logloss_needs_one_label_per_example(labels):
     p, y = data_input(np.full((2, 3), 1 / 3)), edf.Input()
     y.value = np.array(labels)
