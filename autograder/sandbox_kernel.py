@@ -1,13 +1,12 @@
 """Launch one Jupyter kernel inside bubblewrap, with resource limits and a scrubbed environment.
 
-This file is the `argv` of the sandbox kernelspec: jupyter_client runs it (outside any sandbox)
-as `python sandbox_kernel.py --mode M --limits JSON [--font-list F] -f CONNECTION_FILE [kernel args]`,
-with the
-notebook's directory as cwd. It then (1) puts itself in fresh pids/memory cgroups when it can,
-(2) sets rlimits, and (3) execs bwrap, which runs `python -m ipykernel_launcher` with only the
-Python environment (read-only), edf.py (read-only), the socket directory and the cwd (writable)
-visible. It execs rather than waits so that the process jupyter_client owns *is* the sandbox:
-signals, `is_alive()` and kill reach it directly.
+This file is the `argv` of the sandbox kernelspec: jupyter_client runs it (outside any sandbox) as
+`python sandbox_kernel.py --mode M --limits JSON [--font-list F] -f CONNECTION_FILE [kernel args]`,
+with the notebook's directory as cwd. It then (1) puts itself in fresh pids/memory cgroups when it
+can, (2) sets rlimits, and (3) execs bwrap, which runs `python -m ipykernel_launcher` with only the
+Python environment (read-only), edf.py and matplotlib's font list (read-only), the socket directory
+and the cwd (writable) visible. It execs rather than waits so that the process jupyter_client owns
+*is* the sandbox: signals, `is_alive()` and kill reach it directly.
 
 Standard library only, on purpose: it runs before the kernel exists and must stay auditable.
 """
