@@ -62,6 +62,22 @@ def make_zips(folder: Path, copies: int) -> list[str]:
     return students
 
 
+def nbgrader(course: Path, command: str) -> float:
+    """Run `nbgrader <command> ps1 --force` in `course`; return its wall time (it must succeed)."""
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [str(Path(PYTHON).parent / "nbgrader"), command, "ps1", "--force"],
+        cwd=course,
+        env=env(),
+        capture_output=True,
+        text=True,
+    )
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"nbgrader {command} failed:\n{proc.stderr[-2000:]}")
+    return seconds
+
+
 def upstream(work: Path, students: list[str]) -> tuple[float, float]:
     """(a): fresh course, generate (untimed), then one timed `nbgrader autograde` call; also the
     time of the `nbgrader generate_feedback` call that would give the feedback pages ours makes."""
@@ -69,35 +85,14 @@ def upstream(work: Path, students: list[str]) -> tuple[float, float]:
     from autograder.course import make_course
 
     course = make_course(work)
-    nbgrader = [str(Path(PYTHON).parent / "nbgrader")]
-    subprocess.run(
-        [*nbgrader, "generate_assignment", "ps1", "--force"],
-        cwd=course,
-        env=env(),
-        check=True,
-        capture_output=True,
-    )
+    nbgrader(course, "generate_assignment")
     for student in students:
         dest = course / "submitted" / student / "ps1"
         dest.mkdir(parents=True)
         shutil.copyfile(SOLUTION, dest / "PS1.ipynb")
-    start = time.perf_counter()
-    proc = subprocess.run(
-        [*nbgrader, "autograde", "ps1", "--force"], cwd=course, env=env(), capture_output=True, text=True
-    )
-    seconds = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"nbgrader autograde failed:\n{proc.stderr[-2000:]}")
+    seconds = nbgrader(course, "autograde")
     check_upstream(course, students)
-    start = time.perf_counter()
-    subprocess.run(
-        [*nbgrader, "generate_feedback", "ps1", "--force"],
-        cwd=course,
-        env=env(),
-        check=True,
-        capture_output=True,
-    )
-    return seconds, time.perf_counter() - start
+    return seconds, nbgrader(course, "generate_feedback")
 
 
 def check_upstream(course: Path, students: list[str]) -> None:
