@@ -40,4 +40,4 @@ bench: setup
 	$(BIN)/python benchmarks/mlp.py
 
 clean:
-	rm -rf $(VENV) build autograder/release
+	rm -rf $(VENV) build nbgrader_course/release

@@ -1,8 +1,14 @@
-"""The PS1 nbgrader course (this directory) and the grading code that drives it."""
+"""PS1's autograder: hand out the notebook, collect zips, grade them in a sandbox, report the grades.
 
-from pathlib import Path
-
-COURSE_DIR = Path(__file__).resolve().parent
-REPO_DIR = COURSE_DIR.parent
-ASSIGNMENT = "ps1"
-NOTEBOOK = "PS1.ipynb"
+Data flow, one folder per step (docs/architecture.md draws it):
+    student/  (submit: check the notebook, zip it with a PDF)
+    grading/  (collect each zip -> a job -> a worker runs nbgrader in a sandboxed kernel -> the single
+              gradebook writer)
+    nbgrader_ext/  (what nbgrader loads while grading: sandbox, outside checks, output cap, late policy,
+              feedback without hidden tests)
+    course/   (the grading copy of the nbgrader course, its gradebook and state.json)
+    results/  (grades.csv with the late penalty, manual grades, report.png)
+    authoring/ (release notebook, jupytext pair, sample submissions)
+    cli/      (one thin module per command of `python -m autograder`)
+`ps1.py` says what PS1 is; `deadlines.py` reads times.
+"""

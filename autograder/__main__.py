@@ -1,15 +1,16 @@
-"""`python -m autograder <command> ...`: each command is a module of this package with a main(argv)."""
+"""`python -m autograder <command> ...`: each command is a module of autograder/cli with a main(argv)."""
 
 import importlib
 import sys
 
 COMMANDS = {
-    "release": "autograder.release",  # regenerate notebooks/PS1.ipynb from the source notebook
-    "demo": "autograder.demo",  # the `make demo` run on the bundled examples
-    "grade": "autograder.grade",  # instructor: folder of PS1_<Name>.zip -> grades.csv, report.png, feedback
-    "export": "autograder.export",  # instructor: rewrite grades.csv (late penalty on the current total)
-    "manual": "autograder.manual",  # instructor: import a student,question,points CSV of manual grades
-    "submit": "autograder.submit",  # student: check PS1.ipynb and make PS1_<FullName>.zip
+    "release": "regenerate notebooks/PS1.ipynb (and the jupytext pair) from the source notebook",
+    "examples": "rebuild the sample zips of nbgrader_course/examples from the source notebook",
+    "demo": "the `make demo` run: grade the bundled example zips",
+    "grade": "instructor: folder of PS1_<FullName>.zip -> grades.csv, report.png, feedback",
+    "export": "instructor: rewrite grades.csv (late penalty on the current total)",
+    "manual": "instructor: import a student,question,points CSV of manual grades",
+    "submit": "student: check PS1.ipynb and make PS1_<FullName>.zip",
 }
 
 
@@ -19,7 +20,8 @@ def main(argv: list[str] | None = None) -> int:
         names = ", ".join(COMMANDS)
         print(f"usage: python -m autograder <command> [options]; commands: {names}", file=sys.stderr)
         return 2
-    module = importlib.import_module(COMMANDS[argv[0]])
+    # Only the chosen command is imported: `submit` must not pay for nbgrader and Dask.
+    module = importlib.import_module(f"autograder.cli.{argv[0]}")
     return module.main(argv[1:]) or 0
 
 

@@ -30,8 +30,12 @@ import time
 import zipfile
 from pathlib import Path
 
+from nbgrader.api import Gradebook
+
+from autograder.ps1 import COURSE_DIR, SOLUTION_NOTEBOOK
+
 REPO = Path(__file__).resolve().parent.parent
-SOLUTION = REPO / "solutions" / "PS1_solution.ipynb"
+SOLUTION = SOLUTION_NOTEBOOK
 PYTHON = sys.executable
 THREADS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 CONFIGS = {
@@ -81,10 +85,9 @@ def nbgrader(course: Path, command: str) -> float:
 def upstream(work: Path, students: list[str]) -> tuple[float, float]:
     """(a): fresh course, generate (untimed), then one timed `nbgrader autograde` call; also the
     time of the `nbgrader generate_feedback` call that would give the feedback pages ours makes."""
-    sys.path.insert(0, str(REPO))
-    from autograder.course import make_course
-
-    course = make_course(work)
+    course = work / "course"
+    shutil.copytree(COURSE_DIR / "source", course / "source")
+    shutil.copy2(COURSE_DIR / "nbgrader_config.py", course / "nbgrader_config.py")
     nbgrader(course, "generate_assignment")
     for student in students:
         dest = course / "submitted" / student / "ps1"
@@ -96,8 +99,6 @@ def upstream(work: Path, students: list[str]) -> tuple[float, float]:
 
 
 def check_upstream(course: Path, students: list[str]) -> None:
-    from nbgrader.api import Gradebook
-
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         scores = {s.student.id: s.code_score for s in gb.assignment_submissions("ps1")}
     wrong = {s: scores.get(s) for s in students if scores.get(s) != 65}

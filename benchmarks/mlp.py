@@ -32,7 +32,9 @@ REPEATS, MAX_REPEATS, SECONDS = 7, 200, 1.5  # at least 7 repeats; fast rows rep
 
 def make_data(n_in, n_out, n_examples, rng):
     if n_in == 64:  # the UCI digits set bundled with scikit-learn: 1797 images of 8x8
-        from sklearn.datasets import load_digits
+        # Imported here on purpose: scikit-learn imports numpy, which must wait for the environment
+        # set-up at the top of this file.
+        from sklearn.datasets import load_digits  # noqa: PLC0415
 
         X, y = load_digits(return_X_y=True)
         return X / 16.0, y.astype(np.int64), "sklearn digits"

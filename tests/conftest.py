@@ -16,10 +16,10 @@ from types import SimpleNamespace
 import nbformat
 import numpy as np
 import pytest
+from helpers.nbgrader_cli import autograde, scores, submit
 
-from autograder import COURSE_DIR
-from autograder.course import autograde, scores, submit
-from autograder.release import SOLUTION_NOTEBOOK, SOURCE_NOTEBOOK, generate_release
+from autograder.authoring.release import generate_release
+from autograder.ps1 import COURSE_DIR, SOLUTION_NOTEBOOK, SOURCE_NOTEBOOK
 
 
 def _ell_prime(x: float) -> float:

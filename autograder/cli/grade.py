@@ -1,0 +1,50 @@
+"""`python -m autograder grade <folder-of-zips>`: from the students' zips to grades.csv and report.png."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from autograder import ps1
+from autograder.grading import coordinator
+from autograder.grading.jobs import FatalGradingError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder grade", description=__doc__.splitlines()[0])
+    parser.add_argument("folder", type=Path, help="folder holding the students' PS1_<FullName>.zip files")
+    parser.add_argument("--due", default=ps1.DUE_DATE, help=f"deadline (default {ps1.DUE_DATE!r})")
+    parser.add_argument("--times", type=Path, help="CSV of file,timestamp (default: each zip's mtime)")
+    parser.add_argument(
+        "--out", type=Path, default=coordinator.DEFAULT_OUT, help="output folder (default ./grading)"
+    )
+    parser.add_argument("--force", action="store_true", help="regrade every zip, changed or not")
+    parser.add_argument(
+        "--workers", type=int, help="submissions graded at once (default: one per core; 1 = in this process)"
+    )
+    parser.add_argument("--scheduler", help="address of an existing Dask scheduler, e.g. tcp://host:8786")
+    parser.add_argument("--db", help="SQLAlchemy URL of the class gradebook (default: SQLite in OUT/course)")
+    parser.add_argument("--source", type=Path, help=argparse.SUPPRESS)  # another source assignment folder
+    # Benchmarks only: measures what the sandbox and the outside checks cost. Never grade students so.
+    parser.add_argument("--no-sandbox-and-checks", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.workers is not None and args.workers < 1:
+        parser.error("--workers must be at least 1")
+    try:
+        coordinator.run(
+            args.folder,
+            args.out,
+            args.due,
+            args.times,
+            args.force,
+            args.source,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            db=args.db,
+            secure=not args.no_sandbox_and_checks,
+        )
+    except FatalGradingError as exc:  # the setup is wrong: nothing was graded unconfined
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0

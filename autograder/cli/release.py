@@ -1,0 +1,28 @@
+"""`python -m autograder release` (`make release`): regenerate what is made from the source notebook.
+
+Writes `notebooks/PS1.ipynb` (the student's release) and `nbgrader_course/PS1.py` (the jupytext pair
+for review); with `--solution` also re-executes `solutions/PS1_solution.ipynb`.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from autograder.authoring.release import write_pair, write_release, write_solution
+from autograder.ps1 import PAIRED_SCRIPT, RELEASE_NOTEBOOK, REPO_DIR, SOLUTION_NOTEBOOK
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder release", description=__doc__)
+    parser.add_argument(
+        "--solution", action="store_true", help="also re-execute the solution notebook into solutions/"
+    )
+    args = parser.parse_args(argv)
+    write_release(RELEASE_NOTEBOOK)
+    print(f"release: {RELEASE_NOTEBOOK.relative_to(REPO_DIR)}")
+    write_pair()
+    print(f"jupytext pair: {PAIRED_SCRIPT.relative_to(REPO_DIR)}")
+    if args.solution:
+        seconds = write_solution()
+        print(f"solution: {SOLUTION_NOTEBOOK.relative_to(REPO_DIR)} (executed in {seconds:.1f} s)")
+    return 0

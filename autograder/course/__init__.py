@@ -1,0 +1,1 @@
+"""The grading copy of the nbgrader course (`<out>/course`), its gradebook and the run state."""

@@ -1,0 +1,258 @@
+"""The grading course `<out>/course`: a copy of the source notebook and config; nbgrader's API on it.
+
+Nothing here writes to the repository's nbgrader_course/ or a gradebook there: every path is under
+`<out>/course` (or `<out>/.template`, the workers' course).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import nbgrader.api
+from alembic.script import ScriptDirectory
+from nbgrader.api import Gradebook
+from nbgrader.apps import NbGraderAPI
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.dbutil import ALEMBIC_DIR
+from traitlets.config.loader import PyFileConfigLoader
+
+from autograder import ps1
+from autograder.ps1 import ASSIGNMENT, COURSE_DIR, NOTEBOOK
+
+DEFAULT_DB = ps1.GRADEBOOK_FILE
+STAMP = "source_digest.json"
+TEMPLATE_DIR = ".template"  # <out>/.template: the workers' course, coordinator-only on disk
+
+# Appended to the copied nbgrader_config.py of the grading course and of the workers' template.
+GRADING_CONFIG = """
+# --- added by `python -m autograder grade` for this grading course ---
+c.AssignLatePenalties.plugin_class = "autograder.nbgrader_ext.late_policy.PercentPerDayLatePenalty"
+c.PercentPerDayLatePenalty.percent_per_day = {percent!r}
+c.PercentPerDayLatePenalty.max_days = {max_days!r}
+c.PercentPerDayLatePenalty.grace_minutes = {grace!r}
+# Deleted graded cells are restored by autograder.grading.collect.restore_missing_cells before autograde:
+# OverwriteCells.add_missing_cells raises KeyError in nbgrader 0.9.6 when a read-only cell precedes.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    "autograder.nbgrader_ext.feedback.HideHiddenTests",
+]
+"""
+
+# Untrusted code: every kernel in the sandbox (bwrap here; a loud rlimits-only fallback where bwrap
+# cannot run) and every question's decisive check computed outside the kernel. An exception here
+# must not be swallowed: workers load this file with PyFileConfigLoader, which raises.
+SECURE_CONFIG = """
+from autograder.nbgrader_ext.sandbox import configure_nbgrader
+from autograder.nbgrader_ext.checks import configure_outside_checks
+from autograder.nbgrader_ext.output_cap import configure_output_cap
+
+configure_nbgrader(c, mode="auto")
+configure_outside_checks(c)  # after configure_nbgrader: wraps SandboxedExecute
+configure_output_cap(c)  # nbgrader's LimitOutput counts lines, not characters
+"""
+
+# Only in the class course (formgrader, export): workers never get the gradebook's URL.
+CLASS_CONFIG = """
+c.CourseDirectory.root = {root!r}
+c.CourseDirectory.db_url = {db_url!r}
+"""
+
+
+def source_digest(source_dir: Path) -> str:
+    """Hash of every file of the source assignment folder (changes force a regrade)."""
+    h = hashlib.sha256()
+    for path in sorted(p for p in source_dir.rglob("*") if p.is_file()):
+        if ".ipynb_checkpoints" in path.parts or "__pycache__" in path.parts:
+            continue
+        h.update(path.relative_to(source_dir).as_posix().encode())
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def _copy_source(course: Path, source: Path | None) -> None:
+    """Copy the source assignment (default: nbgrader_course/source/ps1) and its nbgrader_config.py."""
+    source = source if source is not None else COURSE_DIR / "source" / ASSIGNMENT
+    shutil.copytree(source, course / "source" / ASSIGNMENT, dirs_exist_ok=True)
+    cfg = source.parent.parent / "nbgrader_config.py"
+    if cfg.exists() and cfg.resolve() != (course / "nbgrader_config.py").resolve():
+        shutil.copy(cfg, course / "nbgrader_config.py")
+
+
+def default_db_url(course: Path) -> str:
+    """The class gradebook when no --db is given: SQLite in the course folder."""
+    return f"sqlite:///{Path(course).resolve() / DEFAULT_DB}"
+
+
+def db_url(course: Path) -> str:
+    """The class gradebook's SQLAlchemy URL recorded by `prepare` (default: `<course>/gradebook.db`)."""
+    stamp = Path(course) / STAMP
+    if stamp.exists():
+        recorded = json.loads(stamp.read_text()).get("db_url")
+        if recorded:
+            return recorded
+    return default_db_url(course)
+
+
+def grading_config(secure: bool) -> str:
+    """The config lines shared by the class course and the workers' template."""
+    text = GRADING_CONFIG.format(
+        percent=ps1.PERCENT_PER_DAY, max_days=ps1.MAX_LATE_DAYS, grace=float(ps1.GRACE_MINUTES)
+    )
+    return text + (SECURE_CONFIG if secure else "")
+
+
+def _base_config(course: Path) -> str:
+    cfg = course / "nbgrader_config.py"
+    base = cfg.read_text() if cfg.exists() else "c = get_config()  # noqa: F821\n"
+    return base if "get_config()" in base else "c = get_config()  # noqa: F821\n" + base
+
+
+def _generate(course: Path) -> None:
+    result = api(course).generate_assignment(ASSIGNMENT, force=True, create=True)
+    if not result["success"]:
+        raise RuntimeError(
+            "nbgrader generate_assignment failed:\n" + result.get("log", "") + result.get("error", "")
+        )
+
+
+def prepare(course: Path, source: Path | None = None, db: str | None = None, secure: bool = True) -> str:
+    """(Re)build `course` when the source notebook, the gradebook URL or `secure` changed.
+
+    Returns the source digest. `db` is the class gradebook's SQLAlchemy URL (default SQLite in
+    `course`); `secure` puts the sandbox and the outside checks in the course's config.
+    """
+    course = Path(course).resolve()
+    course.mkdir(parents=True, exist_ok=True)
+    src_dir = source if source is not None else COURSE_DIR / "source" / ASSIGNMENT
+    digest = source_digest(src_dir)
+    url = db or default_db_url(course)
+    wanted = {"digest": digest, "db_url": url, "secure": secure}
+    stamp = course / STAMP
+    if stamp.exists() and json.loads(stamp.read_text()) == wanted:
+        return digest
+    shutil.rmtree(course / "source", ignore_errors=True)
+    shutil.rmtree(course / "release", ignore_errors=True)
+    (course / "nbgrader_config.py").unlink(missing_ok=True)
+    _copy_source(course, source)
+    base = _base_config(course)
+    (course / "nbgrader_config.py").write_text(
+        base + grading_config(secure) + CLASS_CONFIG.format(root=str(course), db_url=url)
+    )
+    tpl = _build_template_course(course, base, secure)
+    fresh = url == default_db_url(course) and not (course / DEFAULT_DB).exists()
+    if fresh:
+        # Same source, same config: the class gradebook would be the template's. Copying it saves a
+        # generate_assignment, whose fresh database costs an `alembic` subprocess (~2 s).
+        partial = course / (DEFAULT_DB + ".partial")
+        shutil.copyfile(tpl / DEFAULT_DB, partial)
+        partial.replace(course / DEFAULT_DB)  # a run killed mid-copy leaves no half database
+        shutil.copytree(tpl / "release", course / "release")
+    else:
+        _generate(course)
+    stamp.write_text(json.dumps(wanted))
+    return digest
+
+
+def template_dir(course: Path) -> Path:
+    """The workers' template course, next to the class course (never sent as a path)."""
+    return Path(course).resolve().parent / TEMPLATE_DIR
+
+
+def _build_template_course(course: Path, base_config: str, secure: bool) -> Path:
+    """A second course with its own SQLite gradebook, made by generate_assignment: no submission,
+    no student and no URL of the class gradebook ever reach a worker."""
+    tpl = template_dir(course)
+    shutil.rmtree(tpl, ignore_errors=True)
+    tpl.mkdir(parents=True)
+    shutil.copytree(course / "source", tpl / "source")
+    (tpl / "nbgrader_config.py").write_text(base_config + grading_config(secure))
+    _generate(tpl)
+    return tpl
+
+
+def template_files(course: Path, due: datetime) -> dict[str, bytes]:
+    """The template's files as bytes, its gradebook carrying this run's deadline (late penalties)."""
+    tpl = template_dir(course)
+    nbgrader_setup()
+    with Gradebook(f"sqlite:///{tpl / DEFAULT_DB}") as gb:
+        gb.update_or_create_assignment(ASSIGNMENT, duedate=due.astimezone(UTC).replace(tzinfo=None))
+    files = {
+        "nbgrader_config.py": (tpl / "nbgrader_config.py").read_bytes(),
+        DEFAULT_DB: (tpl / DEFAULT_DB).read_bytes(),
+    }
+    for path in sorted((tpl / "source").rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and ".ipynb_checkpoints" not in path.parts:
+            files[path.relative_to(tpl).as_posix()] = path.read_bytes()
+    return files
+
+
+def nbgrader_setup() -> None:
+    """Before opening a Gradebook: this Python's bin folder on PATH, alembic's head read in-process.
+
+    nbgrader stamps a NEW database with the output of the `alembic heads` command, a fresh Python
+    process (~2 s here, once per new gradebook). Alembic's own ScriptDirectory gives the same
+    revision in ~0.1 s; the subprocess stays the fallback should that API change.
+    """
+    bindir = str(Path(sys.executable).parent)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+    original = nbgrader.api.get_alembic_version
+    if not getattr(original, "in_process", False):
+
+        def head() -> str:
+            return _alembic_head() or original()
+
+        head.in_process = True  # type: ignore[attr-defined]
+        nbgrader.api.get_alembic_version = head
+
+
+def _alembic_head() -> str | None:
+    try:
+        return ScriptDirectory(ALEMBIC_DIR).get_current_head()
+    except Exception:  # a changed alembic/nbgrader API: nbgrader's subprocess still works
+        return None
+
+
+def api(course: Path) -> NbGraderAPI:
+    """nbgrader's API on a course folder, configured by its nbgrader_config.py (errors raise)."""
+    nbgrader_setup()
+    cfg = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    cfg.CourseDirectory.root = str(course)
+    if "db_url" not in cfg.CourseDirectory:
+        cfg.CourseDirectory.db_url = default_db_url(course)
+    cfg.Exchange.root = str(course / "exchange")  # unused; set so nbgrader does not look in /srv
+    (course / "exchange").mkdir(exist_ok=True)
+    coursedir = CourseDirectory(config=cfg)
+    instance = NbGraderAPI(coursedir=coursedir, config=cfg)
+    instance.log.setLevel(logging.WARNING)
+    return instance
+
+
+def gradebook(course: Path) -> Gradebook:
+    """An open-able Gradebook on the class gradebook of the grading course (`--db` or SQLite)."""
+    nbgrader_setup()
+    return Gradebook(db_url(course))
+
+
+def graded_cells() -> list[dict]:
+    """The graded cells of PS1 in notebook order (from autograder/ps1.py): grade_id, points, manual."""
+    return [{"grade_id": q.grade_id, "points": float(q.points), "manual": q.manual} for q in ps1.QUESTIONS]
+
+
+def all_cell_ids(course: Path) -> list[str]:
+    """grade_ids of every nbgrader cell of the source notebook."""
+    nb = json.loads((course / "source" / ASSIGNMENT / NOTEBOOK).read_text())
+    ids = []
+    for cell in nb["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade_id") and (meta.get("grade") or meta.get("solution") or meta.get("locked")):
+            ids.append(meta["grade_id"])
+    return ids

@@ -1,0 +1,32 @@
+"""Reading times: the deadline (`--due`), submission times (times.csv), all as aware UTC datetimes."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from autograder.ps1 import COURSE_TIMEZONE
+
+_ZONE_SUFFIX = re.compile(r"^(?P<when>.*\S)\s+(?P<zone>[A-Za-z_]+/[A-Za-z_/+-]+|UTC)$")
+
+
+def parse_time(text: str, default_zone: str = COURSE_TIMEZONE) -> datetime:
+    """Parse '2017-01-12 12:00 America/Chicago', ISO 8601 with an offset, or a naive time.
+
+    A naive time is read in `default_zone`. Returns an aware datetime in UTC.
+    """
+    text = text.strip()
+    zone = default_zone
+    match = _ZONE_SUFFIX.match(text)
+    if match:
+        text, zone = match.group("when"), match.group("zone")
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValueError(
+            f"cannot read the time {text!r}: use e.g. '2017-01-12 12:00 America/Chicago'"
+        ) from exc
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=ZoneInfo(zone))
+    return when.astimezone(UTC)

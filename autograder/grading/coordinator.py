@@ -1,0 +1,394 @@
+"""The grading run: from a folder of students' zips to grades.csv and report.png (`grade` calls `run`).
+
+This process is the coordinator; grading itself happens in workers (worker.py), each submission in a
+private course with a sandboxed kernel. Steps:
+1. build `<out>/course` (source notebook + nbgrader config) and the workers' template (`<out>/.template`,
+   `generate_assignment` with its own gradebook), while the workers start (pool.py);
+2. pick each student's latest zip (by --times or the zip's mtime), skip it if its content and time
+   were already graded (state in `<out>/state.json`) unless --force;
+3. check the zip and its notebook here (collect.py) and send only the notebook's bytes to a worker;
+4. as each result arrives: write `submitted/`, `autograded/`, `feedback/` of that student, replace
+   its submission in the class gradebook in one transaction (gradebook_writer.py, the only writer),
+   then mark it done in state.json; a run killed anywhere is finished by the next one;
+5. write grades.csv with the late penalty on the current total (results/), report.png and a table.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import sys
+import threading
+import time
+import warnings
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tqdm import tqdm
+
+from autograder import ps1
+from autograder.course import grading_course as cd
+from autograder.course.state import load_state, save_state
+from autograder.deadlines import parse_time
+from autograder.grading.collect import (
+    SubmissionError,
+    check_notebook,
+    read_submission,
+    restore_missing_cells,
+    student_id_from_zip,
+)
+from autograder.grading.gradebook_writer import GradebookWriter
+from autograder.grading.jobs import Job, Result, limit_threads, make_template, scratch_root
+from autograder.grading.pool import make_pool
+from autograder.nbgrader_ext.sandbox import sandbox_mode, sandbox_warning
+from autograder.ps1 import ASSIGNMENT, COURSE_DIR, NOTEBOOK
+from autograder.results import report
+from autograder.results.grades_table import export
+
+DEFAULT_OUT = Path("grading")
+LOCK = ".lock"
+
+
+@dataclass
+class Candidate:
+    path: Path
+    student: str
+    submitted: datetime
+    sha256: str
+    warning: str | None
+
+
+def read_times(path: Path) -> dict[str, datetime]:
+    """`file,timestamp` rows (a header row is allowed) -> submission time per zip file name."""
+    times: dict[str, datetime] = {}
+    with path.open(newline="", encoding="utf-8") as fh:
+        for row in csv.reader(fh):
+            if not row or row[0].strip().lower() in ("file", "") or row[0].startswith("#"):
+                continue
+            if len(row) < 2:
+                raise ValueError(f"{path}: row {row!r} needs file,timestamp")
+            times[Path(row[0].strip()).name] = parse_time(row[1])
+    return times
+
+
+def shown(name: str) -> str:
+    """A file name safe to print and to write to CSV/JSON (undecodable bytes become U+FFFD)."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def find_candidates(folder: Path, times: dict[str, datetime]) -> tuple[dict[str, list[Candidate]], list[str]]:
+    """All *.zip files of `folder` grouped by student id, newest first."""
+    by_student: dict[str, list[Candidate]] = {}
+    notes = []
+    for path in sorted(folder.iterdir()):
+        if not path.name.lower().endswith(".zip"):
+            continue
+        if path.is_symlink() or not path.is_file():
+            notes.append(f"{shown(path.name)}: skipped, not a regular file (a symlink or a folder)")
+            continue
+        student, warning = student_id_from_zip(path)
+        if path.name in times:
+            when = times[path.name]
+        else:
+            when = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+            if times:
+                notes.append(f"{shown(path.name)}: not in the times file, using its modification time")
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        by_student.setdefault(student, []).append(Candidate(path, student, when, digest, warning))
+    for cands in by_student.values():
+        cands.sort(key=lambda c: (c.submitted, c.path.name), reverse=True)
+    return by_student, notes
+
+
+@dataclass
+class Run:
+    """What recording a result needs: where, the state, the single gradebook writer."""
+
+    out: Path
+    course: Path
+    state: dict
+    writer: GradebookWriter
+    secure: bool
+
+
+def scratch_name(out: Path) -> str:
+    """The scratch folder of runs on `out` (in each worker's temp dir): swept after a crash."""
+    return "autograder-" + hashlib.sha256(str(out).encode()).hexdigest()[:12]
+
+
+@contextlib.contextmanager
+def run_lock(out: Path):
+    """One grading run per output folder; the kernel releases the lock if the run is killed.
+
+    A lockf (POSIX) lock, not flock: forked Dask workers inherit the file but not the lock, so a
+    worker outliving a killed coordinator for a moment does not block the next run."""
+    with (out / LOCK).open("w") as fh:
+        try:
+            fcntl.lockf(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # EAGAIN or EACCES, as the platform reports a held lock
+            raise SystemExit(f"error: another grading run is using {out}") from None
+        yield
+
+
+def _entry(cand: Candidate) -> dict:
+    return {
+        "zip": shown(cand.path.name),
+        "sha256": cand.sha256,
+        "submitted": cand.submitted.isoformat(),
+        "status": "graded",
+        "messages": [cand.warning] if cand.warning else [],
+    }
+
+
+def _nbgrader_time(when: datetime) -> datetime:
+    return when.astimezone(UTC).replace(tzinfo=None)  # naive UTC, as nbgrader stores times
+
+
+def make_job(
+    course: Path, cand: Candidate, checks: tuple[list[str], list[str]], scratch: str
+) -> tuple[Job, list[str]]:
+    """Validate the zip here (collect.py) and make the worker's job; SubmissionError if ungradable."""
+    sub = read_submission(cand.path)
+    nb, _ = check_notebook(sub.notebook, *checks)
+    release = json.loads((course / "release" / ASSIGNMENT / NOTEBOOK).read_text(encoding="utf-8"))
+    nb, restored = restore_missing_cells(nb, release)
+    data = sub.notebook if not restored else json.dumps(nb, indent=1).encode()
+    stamp = cand.submitted.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+    return Job(cand.student, data, stamp, scratch), sub.warnings + restored
+
+
+def _write_files(course: Path, job: Job, result: Result) -> None:
+    """submitted/, autograded/ and feedback/ of one student, replaced whole."""
+    student = job.student
+    for sub in ("submitted", "autograded", "feedback"):
+        shutil.rmtree(course / sub / student, ignore_errors=True)
+    dest = course / "submitted" / student / ASSIGNMENT
+    dest.mkdir(parents=True)
+    (dest / NOTEBOOK).write_bytes(job.notebook)
+    (dest / "timestamp.txt").write_text(job.timestamp)
+    graded = course / "autograded" / student / ASSIGNMENT
+    graded.mkdir(parents=True)
+    if result.autograded is not None:
+        (graded / NOTEBOOK).write_bytes(result.autograded)
+    if result.status == "error" and result.log:
+        (graded / "autograde.log").write_text(result.log)
+    if result.feedback is not None:
+        page = course / "feedback" / student / ASSIGNMENT / (ps1.NOTEBOOK_ID + ".html")
+        page.parent.mkdir(parents=True)
+        page.write_bytes(result.feedback)
+
+
+def _messages(result: Result, secure: bool) -> list[str]:
+    notes = [result.message] if result.message else []
+    for flag in result.flags:
+        said = "passed" if flag.get("in_kernel") else "failed"
+        notes.append(
+            f"flagged for the instructor: {flag.get('grade_id')} {said} in the kernel but the outside "
+            f"check {'passed' if flag.get('outside') else 'failed'} ({flag.get('detail', '')})"
+        )
+    if not secure:
+        notes.append("graded WITHOUT the sandbox and the outside checks")
+    elif result.sandbox != "bwrap":
+        notes.append(f"SANDBOX DISABLED on {result.worker or 'the worker'}: kernel ran with rlimits only")
+    return notes
+
+
+def record(run: Run, cand: Candidate, job: Job, entry: dict, outcome: Result | BaseException) -> dict:
+    """Files, then the gradebook (one transaction), then state.json: a crash redoes this student."""
+    if isinstance(outcome, BaseException):
+        outcome = Result(cand.student, "error", f"the grading worker failed: {outcome!r}: not graded")
+    old = run.state["students"].get(cand.student)
+    same_zip = bool(old) and old.get("sha256") == cand.sha256 and old.get("status") == "graded"
+    keep = run.writer.manual_grades(cand.student)
+    if keep["scores"] and not same_zip:
+        entry["messages"].append(
+            f"new zip: {len(keep['scores'])} manual grade(s) of the previous one dropped"
+        )
+        keep = {"scores": {}, "comments": {}}
+    _write_files(run.course, job, outcome)
+    run.writer.write(outcome, _nbgrader_time(cand.submitted), keep)
+    entry["status"] = outcome.status
+    entry["messages"] += _messages(outcome, run.secure)
+    if keep["scores"] and outcome.status == "graded":
+        entry["messages"].append(f"kept {len(keep['scores'])} manual grade(s) of this same zip")
+    entry.update(sandbox=outcome.sandbox, flags=outcome.flags, worker=outcome.worker, seconds=outcome.seconds)
+    return entry
+
+
+def record_invalid(run: Run, cand: Candidate, entry: dict, exc: SubmissionError) -> dict:
+    """A zip that never reaches a worker: no files, no gradebook row, an error with the reason."""
+    for sub in ("submitted", "autograded", "feedback"):
+        shutil.rmtree(run.course / sub / cand.student, ignore_errors=True)
+    run.writer.remove(cand.student)
+    entry["status"] = "error"
+    entry["messages"].append(str(exc))
+    return entry
+
+
+def _commit(run: Run, student: str, entry: dict, older: list[Candidate]) -> None:
+    if older:
+        names = ", ".join(shown(c.path.name) for c in older)
+        entry["messages"].append(
+            f"{len(older) + 1} zips from this student: graded the latest, ignored {names}"
+        )
+    run.state["students"][student] = entry
+    save_state(run.out, run.state)
+
+
+def _grading_key(source: Path | None, db: str | None, secure: bool) -> str:
+    """Every grade depends on the source notebook, on the checks being on, and on the gradebook."""
+    src = source if source is not None else COURSE_DIR / "source" / ASSIGNMENT
+    h = hashlib.sha256(cd.source_digest(src).encode())
+    h.update(f"|secure={secure}|db={db or ''}".encode())
+    return h.hexdigest()
+
+
+def select(by_student: dict[str, list[Candidate]], state: dict, force: bool) -> list:
+    """(latest zip, older zips) of every student whose latest zip or time changed (all with force)."""
+    todo = []
+    for student, cands in sorted(by_student.items()):
+        latest = cands[0]
+        old = state["students"].get(student)
+        same = old and old["sha256"] == latest.sha256 and old["submitted"] == latest.submitted.isoformat()
+        if force or not same:
+            todo.append((latest, cands[1:]))
+    return todo
+
+
+def default_workers() -> int:
+    """One worker per core this process may use."""
+    return max(1, len(os.sched_getaffinity(0)))
+
+
+def run(
+    folder: Path,
+    out: Path = DEFAULT_OUT,
+    due: str = ps1.DUE_DATE,
+    times_csv: Path | None = None,
+    force: bool = False,
+    source: Path | None = None,
+    quiet: bool = False,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    db: str | None = None,
+    secure: bool = True,
+) -> list[dict]:
+    """Grade every zip in `folder` into `out`; return the grades.csv rows.
+
+    `workers` jobs at once (default: one per core; 1 = in this process), or on the Dask cluster at
+    `scheduler`; `db` is the class gradebook's SQLAlchemy URL (default SQLite in `out/course`);
+    `secure=False` (benchmarks only) drops the sandbox and the outside checks.
+    """
+    warnings.filterwarnings("ignore", message=".*not in session.*")  # SQLAlchemy notes from nbgrader
+    folder, out = Path(folder).resolve(), Path(out).resolve()
+    if not folder.is_dir():
+        raise SystemExit(f"error: {folder} is not a folder of zips")
+    out.mkdir(parents=True, exist_ok=True)
+    with run_lock(out):
+        return _run_locked(folder, out, due, times_csv, force, source, quiet, workers, scheduler, db, secure)
+
+
+def _run_locked(
+    folder, out, due, times_csv, force, source, quiet, workers, scheduler, db, secure
+) -> list[dict]:
+    limit_threads()  # before any worker process or kernel starts: they inherit it
+    due_at = parse_time(due)
+    times = read_times(Path(times_csv)) if times_csv else {}
+    state = load_state(out)
+    key = _grading_key(source, db, secure)
+    force = force or state.get("grading_key") != key
+    by_student, notes = find_candidates(folder, times)
+    todo = select(by_student, state, force)
+    n_workers = workers or default_workers()
+    scratch = scratch_name(out)
+    shutil.rmtree(scratch_root(scratch), ignore_errors=True)  # left by a run killed mid-job
+    dask_dir = str(scratch_root(scratch) / "dask")
+    pool = make_pool(min(n_workers, max(1, len(todo))), scheduler, dask_dir) if todo else None
+    try:
+        if pool is not None:
+            pool.start()  # workers start and import nbgrader while the course is built
+        course = out / "course"
+        cd.prepare(course, source, db, secure)
+        with GradebookWriter(cd.db_url(course)) as writer:
+            writer.set_due(due_at)
+            run_ = Run(out, course, state, writer, secure)
+            state.update(grading_key=key, due=due_at.isoformat(), secure=secure)
+            save_state(out, state)
+            elapsed = _grade_all(run_, todo, pool, due_at, scratch, quiet)
+    except BaseException:
+        _stop(pool, scratch)
+        raise
+    # Every module is imported by now (at the top of this file): two threads importing at once can be
+    # handed a half-initialised module.
+    stopping = threading.Thread(target=_stop, args=(pool, scratch))  # overlaps export and report
+    stopping.start()
+    rows = export(out)
+    report.make_report(out, rows)
+    stopping.join()
+    if not quiet:
+        _print_summary(out, rows, notes, todo, by_student, elapsed)
+    return rows
+
+
+def _stop(pool, scratch: str) -> None:
+    if pool is not None:
+        pool.close()
+    shutil.rmtree(scratch_root(scratch), ignore_errors=True)
+
+
+def _grade_all(run_: Run, todo: list, pool, due_at: datetime, scratch: str, quiet: bool) -> float:
+    """Validate every zip, send the good ones to the pool, record each result as it arrives."""
+    start = time.monotonic()
+    checks = (
+        [c["grade_id"] for c in cd.graded_cells() if not c["manual"]],
+        cd.all_cell_ids(run_.course),
+    )
+    jobs, pending = [], {}
+    for cand, older in todo:
+        entry = _entry(cand)
+        try:
+            job, warns = make_job(run_.course, cand, checks, scratch)
+        except SubmissionError as exc:
+            _commit(run_, cand.student, record_invalid(run_, cand, entry, exc), older)
+            continue
+        entry["messages"] += warns
+        jobs.append(job)
+        pending[cand.student] = (cand, entry, older)
+    if not jobs:
+        return time.monotonic() - start
+    if not quiet:
+        print(f"grading {len(jobs)} notebook(s) {pool.description}; {sandbox_line(run_.secure)}", flush=True)
+    template = make_template(cd.template_files(run_.course, due_at), run_.secure)
+    with tqdm(total=len(jobs), desc="grading", unit="notebook", disable=quiet, file=sys.stderr) as bar:
+        for job, outcome in pool.run(jobs, template):
+            cand, entry, older = pending.pop(job.student)
+            _commit(run_, cand.student, record(run_, cand, job, entry, outcome), older)
+            bar.update()
+    return time.monotonic() - start
+
+
+def sandbox_line(secure: bool) -> str:
+    """What confines the kernels, as the command prints it (the fallback is loud)."""
+    if not secure:
+        return "WARNING: sandbox and outside checks switched off"
+    if sandbox_mode() == "bwrap":
+        return "sandbox: bwrap (no network, no course files, memory/CPU/process limits) + outside checks"
+    return f"WARNING: SANDBOX DISABLED ({sandbox_warning()}): kernels run with rlimits only + outside checks"
+
+
+def _print_summary(out: Path, rows, notes, todo, by_student, elapsed: float) -> None:
+    for note in notes:
+        print("note:", note)
+    print(report.table(rows))
+    print(
+        f"graded {len(todo)} of {sum(map(len, by_student.values()))} zip(s) "
+        f"({len(by_student)} students) in {elapsed:.1f} s; {len(by_student) - len(todo)} unchanged"
+    )
+    course = out / "course"
+    print(f"grades: {out / 'grades.csv'}  report: {out / 'report.png'}  feedback: {course / 'feedback'}")

@@ -1,0 +1,293 @@
+"""One submission's grading job: plain data in, plain data out, never the class gradebook.
+
+The coordinator (coordinator.py) sends a `Job` (student id, validated notebook bytes, submission time)
+and a `Template` (the grading config, the source assignment and a SQLite gradebook snapshot taken
+right after `generate_assignment`, all as bytes). `grade()` builds a private course in a scratch
+folder, runs nbgrader's `autograde` and `generate_feedback` in this process (NbGraderAPI: no CLI
+start-up per submission), reads the grades back from its private gradebook and returns a `Result`.
+Only the coordinator writes the class gradebook, so any number of workers can run at once, on
+this machine or on a Dask cluster that shares nothing with the coordinator but the code.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import signal
+import socket
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import jinja2.bccache
+from nbconvert.exporters import HTMLExporter
+from nbgrader.api import Gradebook
+from nbgrader.apps import NbGraderAPI
+from nbgrader.coursedir import CourseDirectory
+from traitlets.config.loader import PyFileConfigLoader
+
+from autograder import ps1
+from autograder.grading.jobs import (
+    FatalGradingError,
+    Job,
+    Result,
+    Template,
+    limit_threads,
+    scratch_root,
+)
+from autograder.nbgrader_ext import checks
+from autograder.nbgrader_ext.checks import AppendProbe, ApplyOutsideChecks
+from autograder.nbgrader_ext.sandbox import SandboxedExecute, SandboxedKernelManager, font_list, sandbox_mode
+from autograder.nbgrader_ext.sandbox_kernel import Limits
+from autograder.ps1 import ASSIGNMENT, NOTEBOOK, NOTEBOOK_ID
+
+CONFIG = "nbgrader_config.py"
+GRADEBOOK = ps1.GRADEBOOK_FILE
+
+# Sandbox reports of the kernels of the current job (see ReportingKernelManager).
+KERNEL_REPORTS: list[dict[str, Any]] = []
+
+
+def warm_up() -> str:
+    """Import and load what the first job would (in the coordinator before it forks local workers,
+    and on each worker of a remote cluster): nbgrader, nbconvert's HTML exporter, sklearn and the
+    digits test split of Problem 3's outside check, and the kernels' font list. Returns the worker's
+    sandbox mode."""
+    limit_threads()
+    checks.digits_test_set()
+    font_list()
+    return sandbox_mode()
+
+
+def grade(job: Job, template: Template) -> Result:
+    """Grade one submission in a private course; the scratch folder is removed whatever happens."""
+    start = time.monotonic()
+    limit_threads()
+    warnings.filterwarnings("ignore", message=".*not in session.*")  # SQLAlchemy notes from nbgrader
+    root = scratch_root(job.scratch)
+    root.mkdir(parents=True, exist_ok=True)
+    course = Path(tempfile.mkdtemp(prefix="job-", dir=root))
+    saved_tempdir = tempfile.tempdir
+    try:
+        # The sandbox's own temp folders (sockets, kernelspec) go in the job folder, so a run
+        # killed with -9 leaves nothing outside this run's scratch folder.
+        (course / "tmp").mkdir()
+        tempfile.tempdir = str(course / "tmp")
+        result = _grade_in(course, job, template)
+    finally:
+        tempfile.tempdir = saved_tempdir
+        shutil.rmtree(course, ignore_errors=True)
+    result.seconds = round(time.monotonic() - start, 3)
+    result.worker = f"{socket.gethostname()}:{os.getpid()}"
+    return result
+
+
+def _grade_in(course: Path, job: Job, template: Template) -> Result:
+    _materialize(course, template)
+    submitted = course / "submitted" / job.student / ASSIGNMENT
+    submitted.mkdir(parents=True)
+    (submitted / NOTEBOOK).write_bytes(job.notebook)
+    (submitted / "timestamp.txt").write_text(job.timestamp)
+    cfg = load_config(course, template.secure)
+    api = _api(course, cfg)
+    mode = _sandbox_mode(template.secure)
+    KERNEL_REPORTS.clear()
+    auto = api.autograde(ASSIGNMENT, job.student, force=True, create=True)
+    if not auto["success"]:
+        log = auto.get("log", "") + auto.get("error", "")
+        return Result(job.student, "error", explain_failure(log, KERNEL_REPORTS, cfg), log, sandbox=mode)
+    result = _read_grades(course, job.student)
+    result.sandbox = mode
+    result.autograded = (course / "autograded" / job.student / ASSIGNMENT / NOTEBOOK).read_bytes()
+    nb = json.loads(result.autograded)
+    result.flags = list(nb.get("metadata", {}).get("autograder", {}).get("flags", []))
+    problem = limit_hit(nb, KERNEL_REPORTS, cfg)
+    if problem:
+        result.status, result.message = "error", problem
+        return result
+    result.feedback = _feedback(api, course, job.student)
+    notes = [] if result.feedback else ["feedback HTML could not be made"]
+    refused = sum(r.get("forks_refused", 0) for r in KERNEL_REPORTS)
+    if refused:  # the notebook went on, so it is graded; the instructor should still know
+        notes.append(f"the sandbox refused {refused} new process(es) beyond its process limit")
+    result.message = "; ".join(notes)
+    return result
+
+
+def _feedback(api: Any, course: Path, student: str) -> bytes | None:
+    """The student's feedback page (hidden tests removed by the course's preprocessors)."""
+    done = api.generate_feedback(ASSIGNMENT, student, force=True)
+    page = course / "feedback" / student / ASSIGNMENT / f"{NOTEBOOK_ID}.html"
+    return page.read_bytes() if done["success"] and page.exists() else None
+
+
+def _materialize(course: Path, template: Template) -> None:
+    for rel, data in template.files.items():
+        path = course / rel
+        if not path.resolve().is_relative_to(course.resolve()):
+            raise FatalGradingError(f"template file {rel!r} leaves the course folder")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    (course / "exchange").mkdir()
+
+
+def load_config(course: Path, secure: bool):  # -> traitlets Config
+    """The course's nbgrader_config.py, checked: with `secure`, no sandbox or outside checks = fatal.
+
+    PyFileConfigLoader raises on an error in the file (nbgrader's own loading would only log it and
+    grade unsandboxed). Execute's sandboxed class is swapped for one that keeps the kernel's report.
+    """
+    try:
+        cfg = PyFileConfigLoader(CONFIG, path=str(course)).load_config()
+    except Exception as exc:
+        raise FatalGradingError(f"the grading course's {CONFIG} failed to load: {exc!r}") from exc
+    cfg.CourseDirectory.root = str(course)
+    cfg.CourseDirectory.db_url = f"sqlite:///{course / GRADEBOOK}"
+    cfg.Exchange.root = str(course / "exchange")  # unused; set so nbgrader does not look in /srv
+    cfg.GenerateFeedback.exporter_class = CachedHTMLExporter
+    if secure:
+        cfg.Autograde.autograde_preprocessors = _secure_steps(cfg)
+    return cfg
+
+
+def _secure_steps(cfg) -> list:
+    steps = list(cfg.Autograde.get("autograde_preprocessors", []))
+    missing = [k.__name__ for k in (SandboxedExecute, AppendProbe, ApplyOutsideChecks) if k not in steps]
+    if missing:
+        raise FatalGradingError(f"grading config lacks {', '.join(missing)}: refusing to grade unsandboxed")
+    return [ReportingExecute if s is SandboxedExecute else s for s in steps]
+
+
+def _api(course: Path, cfg) -> NbGraderAPI:
+    instance = NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
+    instance.log.setLevel(logging.WARNING)
+    return instance
+
+
+def _sandbox_mode(secure: bool) -> str:
+    return sandbox_mode() if secure else "off"
+
+
+def _read_grades(course: Path, student: str) -> Result:
+    """Scores, comments and the late penalty from the job's private gradebook."""
+    result = Result(student, "graded")
+    with Gradebook(f"sqlite:///{course / GRADEBOOK}") as gb:
+        nb = gb.find_submission_notebook(NOTEBOOK_ID, ASSIGNMENT, student)
+        for g in nb.grades:
+            result.grades[g.name] = {
+                "auto_score": g.auto_score,
+                "needs_manual_grade": bool(g.needs_manual_grade),
+                "max_score": g.max_score,
+                "extra_credit": g.extra_credit,
+            }
+        result.comments = {c.name: c.auto_comment for c in nb.comments}
+        result.late_penalty = nb.late_submission_penalty
+    return result
+
+
+# ---------------------------------------------------------------- why a submission was not graded
+
+
+def _limits(cfg) -> tuple[Any, int]:
+    """The sandbox limits and nbgrader's per-cell timeout configured for this course."""
+    limits = dict(cfg.SandboxedKernelManager.get("limits", {}) or {})
+    return Limits.from_mapping(limits), int(cfg.Execute.get("timeout", 30) or 30)
+
+
+def explain_failure(log: str, reports: list[dict[str, Any]], cfg) -> str:
+    """A specific message for a failed autograde: wall time, memory, CPU time, a dead kernel."""
+    lim, cell_timeout = _limits(cfg)
+    report = reports[-1] if reports else {}
+    code = report.get("returncode")
+    if report.get("watchdog"):
+        return f"timeout: the notebook ran longer than {lim.notebook_timeout} s and was killed: not graded"
+    if report.get("oom_kills"):
+        return f"memory: killed by the sandbox memory limit ({lim.memory_bytes >> 20} MiB): not graded"
+    if code in (128 + signal.SIGXCPU, -signal.SIGXCPU):
+        return f"timeout: killed by the CPU-time limit ({lim.cpu_seconds} s): not graded"
+    if "DeadKernelError" in log or "kernel died" in log.lower():
+        status = f" (exit status {code})" if code is not None else ""
+        return f"the kernel died while running the notebook{status} (os._exit, a crash): not graded"
+    if "CellTimeoutError" in log or "timed out" in log.lower():
+        return f"timeout: a cell ran longer than {cell_timeout} s: not graded"
+    if "Duplicate" in log or "duplicate" in log:
+        return "nbgrader found duplicate cell ids: not graded"
+    lines = [line for line in log.strip().splitlines() if line.strip()]
+    return f"nbgrader autograde failed: {lines[-1][:200] if lines else 'unknown error'}"
+
+
+def limit_hit(nb: dict, reports: list[dict[str, Any]], cfg) -> str | None:
+    """A limit hit during an otherwise finished run (nbgrader interrupts a timed-out cell and goes on)."""
+    lim, cell_timeout = _limits(cfg)
+    names = [
+        out.get("ename")
+        for cell in nb.get("cells", [])
+        for out in cell.get("outputs", [])
+        if out.get("output_type") == "error"
+    ]
+    mib = lim.memory_bytes >> 20
+    if any(r.get("oom_kills") for r in reports):
+        return f"memory: a process was killed by the sandbox memory limit ({mib} MiB): not graded"
+    if "CellTimeoutError" in names:
+        return f"timeout: a cell ran longer than {cell_timeout} s and was interrupted: not graded"
+    if "MemoryError" in names:
+        return f"memory: the notebook hit the {mib} MiB memory limit (MemoryError): not graded"
+    return None
+
+
+class _MemoryBytecodeCache(jinja2.BytecodeCache):
+    """Compiled Jinja templates kept for the worker's life (Jinja checks each source's checksum)."""
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+_JINJA_CACHE = _MemoryBytecodeCache()
+
+
+class CachedHTMLExporter(HTMLExporter):
+    """nbconvert's HTMLExporter (the feedback page) sharing compiled templates between jobs.
+
+    nbgrader makes a new exporter, hence a new Jinja environment, per generate_feedback call: the
+    feedback templates were compiled again for every submission (~0.3 s of each job).
+    """
+
+    def _create_environment(self) -> jinja2.Environment:
+        environment = super()._create_environment()
+        environment.bytecode_cache = _JINJA_CACHE
+        return environment
+
+
+class ReportingKernelManager(SandboxedKernelManager):
+    """The sandbox's kernel manager, keeping each kernel's post-mortem report for `explain_failure`.
+
+    nbclient drops its kernel manager after a run; the report (watchdog, OOM kills, exit status)
+    would be lost with it.
+    """
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
+        if not restart:
+            KERNEL_REPORTS.append(dict(self.report))
+
+    cleanup_resources = _async_cleanup_resources  # type: ignore[assignment]
+
+
+class ReportingExecute(SandboxedExecute):
+    """SandboxedExecute with ReportingKernelManager (same sandbox, same limits, same config)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("kernel_manager_class", ReportingKernelManager)
+        super().__init__(*args, **kwargs)

@@ -1,0 +1,1 @@
+"""What a grading run produces: grades.csv (late penalty on the current total), manual grades, report."""

@@ -1,0 +1,107 @@
+"""grades.csv: one row per student from the class gradebook and state.json, late penalty applied here.
+
+The late penalty is computed here, on the current total (automatic + manual grades), not taken from
+nbgrader: upstream computes it once, at autograde time, on the score known then, so manual grades
+entered later would escape it.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime
+from pathlib import Path
+
+from nbgrader.api import Gradebook, MissingEntry
+
+from autograder import ps1
+from autograder.course import grading_course as cd
+from autograder.course.state import load_state
+from autograder.deadlines import parse_time
+from autograder.nbgrader_ext import late_policy
+from autograder.ps1 import ASSIGNMENT, NOTEBOOK_ID
+
+BASE_COLUMNS = [
+    "student",
+    "raw_score",
+    "max_score",
+    "late_days",
+    "late_penalty",
+    "score",
+    "status",
+    "message",
+]
+
+
+def _fmt(x: float | None) -> str:
+    if x is None:
+        return ""
+    return f"{x:.2f}".rstrip("0").rstrip(".") if x != int(x) else str(int(x))
+
+
+def student_row(gb: Gradebook, student: str, entry: dict, cells: list[dict], due: datetime) -> dict:
+    """One grades.csv row; error rows have empty scores, never a 0 that looks earned."""
+    messages = list(entry.get("messages", []))
+    row: dict = {"student": student, "max_score": _fmt(sum(c["points"] for c in cells))}
+    submitted = datetime.fromisoformat(entry["submitted"])
+    days = late_policy.late_days((submitted - due).total_seconds(), ps1.GRACE_MINUTES)
+    row["late_days"] = days
+    if entry["status"] == "error":
+        row.update(raw_score="", late_penalty="", score="", status="error")
+        row["message"] = "; ".join(messages)
+        return row
+    raw = 0.0
+    pending = []
+    for cell in cells:
+        try:
+            grade = gb.find_grade(cell["grade_id"], NOTEBOOK_ID, ASSIGNMENT, student)
+        except MissingEntry:
+            row[cell["grade_id"]] = ""
+            pending.append(cell["grade_id"])
+            continue
+        score = grade.score
+        if grade.manual_score is None and grade.needs_manual_grade:
+            pending.append(cell["grade_id"])
+            row[cell["grade_id"]] = ""
+            continue
+        raw += score or 0.0
+        row[cell["grade_id"]] = _fmt(score or 0.0)
+    penalty = late_policy.late_penalty(raw, days, ps1.PERCENT_PER_DAY, ps1.MAX_LATE_DAYS)
+    if late_policy.too_late(days, ps1.MAX_LATE_DAYS):
+        status = "too_late"
+        penalty = raw
+        messages.insert(
+            0, f"{days} days late (limit {ps1.MAX_LATE_DAYS}): not accepted, raw score for reference"
+        )
+    elif days > 0:
+        status = "late"
+        messages.insert(0, f"{days} day(s) late: -{_fmt(ps1.PERCENT_PER_DAY * days)}%")
+    else:
+        status = "ok"
+    if pending:
+        messages.append(f"awaiting manual grading: {', '.join(pending)}")
+    row.update(raw_score=_fmt(raw), late_penalty=_fmt(penalty), score=_fmt(max(0.0, raw - penalty)))
+    row["status"] = status
+    row["message"] = "; ".join(messages)
+    return row
+
+
+def export(out: Path) -> list[dict]:
+    """Write `<out>/grades.csv`; return its rows (sorted by student)."""
+    out = Path(out).resolve()
+    course = out / "course"
+    state = load_state(out)
+    due = parse_time(state.get("due", ps1.DUE_DATE))
+    cells = cd.graded_cells()
+    rows = []
+    with cd.gradebook(course) as gb:
+        for student in sorted(state["students"]):
+            rows.append(student_row(gb, student, state["students"][student], cells, due))
+    columns = BASE_COLUMNS + [c["grade_id"] for c in cells]
+    tmp = out / "grades.csv.tmp"
+    with tmp.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: row.get(k, "") for k in columns})
+    tmp.replace(out / "grades.csv")
+    return rows

@@ -1,0 +1,1 @@
+"""Code the tests share: nbgrader CLI runs, EDF graph builders, cheating notebooks."""
