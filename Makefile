@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test lint format lab release bench clean
+.PHONY: setup demo test test-fast lint format lab release examples bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,12 @@ test: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
+# The edit loop: lint, import contracts and the unit tests (no nbgrader run, no kernel), well under a minute.
+test-fast: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest tests/unit -q
+
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -35,6 +41,9 @@ lab: setup
 
 release: setup
 	$(BIN)/python -m autograder release
+
+examples: setup
+	$(BIN)/python -m autograder examples
 
 bench: setup
 	$(BIN)/python benchmarks/mlp.py

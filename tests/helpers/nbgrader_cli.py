@@ -14,6 +14,7 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook
 
+from autograder.course.grading_course import default_db_url
 from autograder.ps1 import ASSIGNMENT, COURSE_DIR, NOTEBOOK, REPO_DIR
 
 
@@ -44,14 +45,9 @@ def make_course(tmpdir: str | Path) -> Path:
     return course
 
 
-def db_url(course: Path) -> str:
-    """The SQLite gradebook of a course directory."""
-    return f"sqlite:///{Path(course).resolve() / 'gradebook.db'}"
-
-
 def run_nbgrader(course: Path, *args: str, db: str | None = None) -> subprocess.CompletedProcess:
     """Run `nbgrader <args> --db <db>` with the course as working directory; raise on failure."""
-    cmd = [*nbgrader_command(), *args, f"--db={db or db_url(course)}"]
+    cmd = [*nbgrader_command(), *args, f"--db={db or default_db_url(course)}"]
     proc = subprocess.run(cmd, cwd=course, capture_output=True, text=True, env=venv_on_path())
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
@@ -81,7 +77,7 @@ def scores(course: Path) -> dict[str, dict[str, float]]:
     """Per student: the autograded score of every graded cell, plus "code" and "max_code" totals."""
     result: dict[str, dict[str, float]] = {}
     venv_on_path()
-    with Gradebook(db_url(course)) as gb:
+    with Gradebook(default_db_url(course)) as gb:
         for submission in gb.assignment_submissions(ASSIGNMENT):
             per_cell: dict[str, float] = {}
             for notebook in submission.notebooks:
