@@ -28,7 +28,7 @@ from playwright.sync_api import sync_playwright
 from autograder.authoring.examples import filled
 from autograder.course import grading_course as cd
 from autograder.grading import coordinator
-from autograder.ps1 import ASSIGNMENT, NOTEBOOK_ID, REPO_DIR
+from autograder.ps1 import ASSIGNMENT, EXAMPLES_DIR, NOTEBOOK_ID, REPO_DIR, SOURCE_NOTEBOOK
 from autograder.results import grades_table as export
 from autograder.student.pdf import CHROMIUM_FLAGS
 
@@ -136,7 +136,7 @@ def test_solution_runs_in_jupyterlab(tmp_path: Path) -> None:
     root.mkdir()
     # What a student hands in: the release (no hidden tests, no outputs) with the reference answers.
     release = json.loads((REPO_DIR / "notebooks" / "PS1.ipynb").read_text())
-    source = json.loads((REPO_DIR / "autograder" / "source" / "ps1" / "PS1.ipynb").read_text())
+    source = json.loads(SOURCE_NOTEBOOK.read_text())
     (root / "PS1.ipynb").write_text(json.dumps(filled(release, source)))
     SHOTS.mkdir(parents=True, exist_ok=True)
     with jupyter_lab(root, tmp_path) as (base, token), browser_page() as page:
@@ -173,7 +173,7 @@ def test_formgrader_manual_grade_reaches_grades_csv(tmp_path: Path) -> None:
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    shutil.copy(REPO_DIR / "autograder" / "examples" / "PS1_AdaLovelace.zip", inbox)
+    shutil.copy(EXAMPLES_DIR / "PS1_AdaLovelace.zip", inbox)
     out = tmp_path / "out"
     coordinator.run(inbox, out, quiet=True)
     course = out / "course"

@@ -39,7 +39,7 @@ from autograder.nbgrader_ext.sandbox import (
     sandbox_mode,
     sandbox_warning,
 )
-from autograder.ps1 import REPO_DIR
+from autograder.ps1 import COURSE_DIR, REPO_DIR
 
 REPO = REPO_DIR
 needs_bwrap = pytest.mark.skipif(
@@ -85,7 +85,7 @@ def test_cannot_read_outside_workdir(tmp_path: Path) -> None:
     secret.parent.mkdir()
     secret.write_text("answers")
     reads = [str(secret), str(REPO / "pyproject.toml"), "/root/.bashrc", "/etc/passwd", "/etc/shadow"]
-    reads += [str(p) for p in sorted((REPO / "autograder" / "source").rglob("*"))[:3]]
+    reads += [str(p) for p in sorted((COURSE_DIR / "source").rglob("*"))[:3]]
     lists = [str(REPO), "/root", "/etc", str(tmp_path)]
     result, text = run_case("read_outside", tmp_path, {"read": reads, "list": lists})
     no_leaks(text)

@@ -10,11 +10,11 @@ import nbformat
 import pytest
 
 from autograder.cli import submit as submit_cli
-from autograder.ps1 import NOTEBOOK, REPO_DIR
+from autograder.ps1 import EXAMPLES_DIR, NOTEBOOK, REPO_DIR
 from autograder.student import pdf, submit
 from autograder.student.submit import Checked, SubmitError
 
-EXAMPLES = REPO_DIR / "autograder" / "examples"
+EXAMPLES = EXAMPLES_DIR
 RELEASE = REPO_DIR / "notebooks" / NOTEBOOK
 
 
