@@ -126,7 +126,12 @@ class Parameter(CompNode):
         extra = delta.ndim - self.value.ndim
         if extra > 0:  # the gradient of a batch: sum over the example axes (a new array)
             delta, copy = delta.sum(axis=tuple(range(extra))), False
-        CompNode.addgrad(self, delta, copy)
+        if self._grad is not None:
+            self._grad += delta
+        elif copy:
+            self.grad += delta
+        else:
+            self._grad = delta
 
     def forward(self):
         pass
@@ -288,9 +293,12 @@ class LogLoss(CompNode):
             self.value = -np.log(p.take(self.at_label))
 
     def backward(self):
-        p, g = self.p.value, self.grad
+        p, g = self.p.value, self._grad
+        p_label = p.take(self.at_label)
+        np.maximum(p_label, np.finfo(p.dtype).tiny, out=p_label)  # p_y = 0 only where it underflowed
         delta = np.zeros(p.shape, dtype=p.dtype)  # C order: ravel() is a view
-        delta.ravel()[self.at_label] = -g / np.maximum(p.take(self.at_label), np.finfo(DT).tiny)
+        delta.ravel()[self.at_label] = np.divide(g, p_label, out=p_label)
+        np.negative(delta, out=delta)
         if not isinstance(self.p, Softmax):
             self.p.addgrad(delta, copy=False)
             return
@@ -403,9 +411,9 @@ def Backward(loss):
         node._grad = node.held = None  # every grad is made anew: one kept from the last step stays valid
     for p in Parameters:
         p._grad = None
-    seed = np.empty(np.shape(loss.value), dtype=DT)
-    seed.fill(1.0 / _batch(loss.value))
-    loss.grad = seed
+    seed = np.empty(loss.value.shape, dtype=DT)
+    seed.fill(1.0 / (loss.value.shape[0] if loss.value.ndim else 1))
+    loss._grad = seed
     for node in reversed(CompNodes):
         if node._grad is not None:  # a node that received nothing would only pass on zeros
             node.backward()
