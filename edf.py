@@ -83,12 +83,10 @@ class CompNode:
         only for a new array that nothing else holds (never self.grad, a view of it, or a value)."""
         if not self.requires_grad:
             return
-        if self._grad is not None:
-            self._grad += delta
-        elif copy:  # delta may be another node's array: add it into one of our own
-            self.grad += delta
-        else:
+        if self._grad is None and not copy:
             self._grad = delta
+        else:  # delta may be another node's array: add it into one of our own
+            self.grad += delta
 
     def forward(self):
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
@@ -126,12 +124,10 @@ class Parameter(CompNode):
         extra = delta.ndim - self.value.ndim
         if extra > 0:  # the gradient of a batch: sum over the example axes (a new array)
             delta, copy = delta.sum(axis=tuple(range(extra))), False
-        if self._grad is not None:
-            self._grad += delta
-        elif copy:
-            self.grad += delta
-        else:
+        if self._grad is None and not copy:
             self._grad = delta
+        else:
+            self.grad += delta
 
     def forward(self):
         pass
@@ -148,7 +144,13 @@ class ParameterPackage:
     """A named group of Parameters used together by one op (e.g. the weights and bias of Affine)."""
 
     def parameters(self):
-        return [p for p in vars(self).values() if isinstance(p, Parameter)]
+        """Its Parameters, also those of the packages (or lists of packages) that it holds."""
+        found = []
+        for v in vars(self).values():
+            for item in v if isinstance(v, list | tuple) else [v]:
+                found += [item] if isinstance(item, Parameter) else []
+                found += item.parameters() if isinstance(item, ParameterPackage) else []
+        return found
 
 
 def Xavier(nInputs):
@@ -294,11 +296,9 @@ class LogLoss(CompNode):
 
     def backward(self):
         p, g = self.p.value, self._grad
-        p_label = p.take(self.at_label)
-        np.maximum(p_label, np.finfo(p.dtype).tiny, out=p_label)  # p_y = 0 only where it underflowed
         delta = np.zeros(p.shape, dtype=p.dtype)  # C order: ravel() is a view
-        delta.ravel()[self.at_label] = np.divide(g, p_label, out=p_label)
-        np.negative(delta, out=delta)
+        # p_y is 0 only where it underflowed: then -g / tiny, a finite stand-in for -inf.
+        delta.ravel()[self.at_label] = -g / np.maximum(p.take(self.at_label), np.finfo(p.dtype).tiny)
         if not isinstance(self.p, Softmax):
             self.p.addgrad(delta, copy=False)
             return
@@ -407,10 +407,8 @@ def Backward(loss):
             "Backward(loss): loss is not a node of the current graph (was it built before "
             "clear_compgraph(), or never created as an op?)"
         )
-    for node in CompNodes:
-        node._grad = node.held = None  # every grad is made anew: one kept from the last step stays valid
-    for p in Parameters:
-        p._grad = None
+    for node in CompNodes + Parameters:  # every grad is made anew: one kept from the last step stays valid
+        node._grad = node.held = None
     seed = np.empty(loss.value.shape, dtype=DT)
     seed.fill(1.0 / (loss.value.shape[0] if loss.value.ndim else 1))
     loss._grad = seed
