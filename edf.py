@@ -415,7 +415,7 @@ def Backward(loss):
     for node in reversed(CompNodes):
         if node._grad is not None:  # a node that received nothing would only pass on zeros
             node.backward()
-        if node.held is not None:
+        if node.held is not None:  # sent past this node already (LogLoss of a Softmax): part of its grad
             node.addgrad(node.held, copy=False)
 
 
