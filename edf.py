@@ -7,18 +7,35 @@ gradient of the batch-averaged loss; `SGD()` takes one step on every `Parameter`
 Conventions
 - The first axis of every Input and op value is the batch axis (size B). Parameters have no batch axis:
   when a gradient arrives with one, `Parameter.addgrad` sums over it.
-- `x.grad` has the shape of `x.value` and holds d(mean loss)/d(x.value).
+- After Backward, `x.grad` of every node is its own array of the shape of `x.value`, holding
+  d(mean loss)/d(x.value): zeros where no gradient flows, so `self.x.grad += delta` in a backward works.
 - dtype policy: every float value in the graph has dtype `DT` (float64 by default, so gradient checks
   are exact enough). Set `edf.DT = np.float32` *before* building a model to train in single precision;
   float inputs are cast to `DT` in Forward, integer inputs (class labels) are left alone.
+
+The file reads top to bottom: the graph, the ops, running and checking it; then, in one section at the
+end, what second derivatives need (each op's backward written in EDF ops).
 """
 
 import numpy as np
 
 DT = np.float64
-learning_rate = 0.1
-CompNodes = []  # every op and Input of the current graph, in creation (= topological) order
+learning_rate = 0.001  # the course's default; PS1 sets its own (edf.learning_rate = LEARNING_RATE)
 Parameters = []  # every Parameter that SGD() updates
+
+
+class _NodeList(list):
+    """CompNodes: a list in which a node appended twice keeps only its later place (after its inputs)."""
+
+    def append(self, node):
+        for i, listed in enumerate(self):  # course code appends itself; super().__init__() appends too
+            if listed is node:
+                del self[i]
+                break
+        super().append(node)
+
+
+CompNodes = _NodeList()  # every op and Input of the current graph, in creation (= topological) order
 
 
 def clear_compgraph():
@@ -37,19 +54,39 @@ class CompNode:
     """A node of the graph: forward() sets self.value, backward() calls x.addgrad(delta) per input."""
 
     requires_grad = True  # course code that skips __init__ still gets gradients
-    grad = None
+    inputs = ()
+    _grad = None
+    held = None  # a share of grad that a later op has already sent on (see LogLoss of a Softmax)
 
     def __init__(self, *inputs):
         self.inputs = inputs
         for x in inputs:
             _register_parameter(x)
-        self.requires_grad = any(getattr(x, "requires_grad", True) for x in inputs)
+        if inputs:  # a subclass calling super().__init__() without inputs may still need gradients
+            self.requires_grad = any(getattr(x, "requires_grad", True) for x in inputs)
         CompNodes.append(self)
 
-    def addgrad(self, delta):
-        # Not in place: delta may be another node's grad array, which must not change.
-        if self.requires_grad:
-            self.grad = delta if self.grad is None else self.grad + delta
+    @property
+    def grad(self):
+        """d(mean loss)/d(value): made as zeros on first use, this node's own array."""
+        if self._grad is None:
+            value = np.asarray(self.value)
+            self._grad = np.zeros(value.shape, value.dtype if value.dtype.kind == "f" else DT)
+        return self._grad
+
+    @grad.setter
+    def grad(self, g):
+        self._grad = g
+
+    def addgrad(self, delta, copy=True):
+        """self.grad += delta. With copy=False the node may keep delta itself as its first gradient:
+        only for a new array that nothing else holds (never self.grad, a view of it, or a value)."""
+        if not self.requires_grad:
+            return
+        if self._grad is None and not copy:
+            self._grad = delta
+        else:  # delta may be another node's array: add it into one of our own
+            self.grad += delta
 
     def forward(self):
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
@@ -80,15 +117,17 @@ class Parameter(CompNode):
     """A trainable array without batch axis; SGD() moves it against its gradient."""
 
     def __init__(self, value):
-        self.inputs = ()
         self.value = np.array(value, dtype=DT)
         Parameters.append(self)
 
-    def addgrad(self, delta):
+    def addgrad(self, delta, copy=True):
         extra = delta.ndim - self.value.ndim
-        if extra > 0:  # the gradient of a batch: sum over the example axes
-            delta = delta.sum(axis=tuple(range(extra)))
-        self.grad = delta if self.grad is None else self.grad + delta
+        if extra > 0:  # the gradient of a batch: sum over the example axes (a new array)
+            delta, copy = delta.sum(axis=tuple(range(extra))), False
+        if self._grad is None and not copy:
+            self._grad = delta
+        else:
+            self.grad += delta
 
     def forward(self):
         pass
@@ -97,28 +136,43 @@ class Parameter(CompNode):
         pass
 
     def SGD(self):
-        if self.grad is not None:
-            self.value -= learning_rate * self.grad
+        if self._grad is not None:  # a parameter the loss does not use stays where it is
+            self.value -= learning_rate * self._grad
 
 
 class ParameterPackage:
     """A named group of Parameters used together by one op (e.g. the weights and bias of Affine)."""
 
     def parameters(self):
-        return [p for p in vars(self).values() if isinstance(p, Parameter)]
+        """Its Parameters, also those of the packages (or lists of packages) that it holds."""
+        found = []
+        for v in vars(self).values():
+            for item in v if isinstance(v, list | tuple) else [v]:
+                found += [item] if isinstance(item, Parameter) else []
+                found += item.parameters() if isinstance(item, ParameterPackage) else []
+        return found
+
+
+def Xavier(nInputs):
+    """The course's initial scale X: weights uniform in [-X, X] have variance 1 / nInputs."""
+    return np.sqrt(3.0 / nInputs)
 
 
 class AffineParams(ParameterPackage):
-    """W of shape (nInputs, nOutputs), Xavier-initialised, and b of shape (nOutputs,), zero."""
+    """W of shape (nInputs, nOutputs), uniform in [-Xavier(nInputs), Xavier(nInputs)], and b = 0.
+
+    W is drawn from numpy's global generator, so np.random.seed(...) makes a run repeatable, or from
+    rng (a np.random.Generator) when one is given."""
 
     def __init__(self, nInputs, nOutputs, rng=None):
-        rng = np.random.default_rng() if rng is None else rng
-        bound = np.sqrt(6.0 / (nInputs + nOutputs))
-        self.w = Parameter(rng.uniform(-bound, bound, size=(nInputs, nOutputs)))
+        X = Xavier(nInputs)
+        draw = np.random.uniform if rng is None else rng.uniform
+        self.w = Parameter(draw(-X, X, size=(nInputs, nOutputs)))
         self.b = Parameter(np.zeros(nOutputs))
 
 
 # ---------------------------------------------------------------- ops on whole arrays
+# Each backward sends a new array (copy=False: no copy needed) unless it passes on self.grad itself.
 
 
 class Affine(CompNode):
@@ -140,13 +194,11 @@ class Affine(CompNode):
 
     def backward(self):
         # Matrix products only: never a (B, nIn, nOut) array of per-example outer products.
-        self.Phi.w.addgrad(self.x.value.T @ self.grad)
-        self.Phi.b.addgrad(self.grad.sum(axis=0))
+        g = self.grad
+        self.Phi.w.addgrad(self.x.value.T @ g, copy=False)
+        self.Phi.b.addgrad(g.sum(axis=0), copy=False)
         if self.x.requires_grad:
-            self.x.addgrad(self.grad @ self.Phi.w.value.T)
-
-    def vjp(self, g):
-        return MatMul(g, Transpose(self.Phi.w)), MatMul(Transpose(self.x), g), g
+            self.x.addgrad(g @ self.Phi.w.value.T, copy=False)
 
 
 class Sigmoid(CompNode):
@@ -162,10 +214,7 @@ class Sigmoid(CompNode):
         self.value = np.exp(-np.logaddexp(0.0, -self.x.value))
 
     def backward(self):
-        self.x.addgrad(self.grad * self.value * (1.0 - self.value))
-
-    def vjp(self, g):
-        return (Mul(g, Mul(self, scaled(self, -1.0, 1.0))),)
+        self.x.addgrad(self.grad * self.value * (1.0 - self.value), copy=False)
 
 
 class Tanh(CompNode):
@@ -179,10 +228,7 @@ class Tanh(CompNode):
         self.value = np.tanh(self.x.value)
 
     def backward(self):
-        self.x.addgrad(self.grad * (1.0 - self.value**2))
-
-    def vjp(self, g):
-        return (Mul(g, scaled(Square(self), -1.0, 1.0)),)
+        self.x.addgrad(self.grad * (1.0 - self.value**2), copy=False)
 
 
 class Relu(CompNode):
@@ -196,14 +242,11 @@ class Relu(CompNode):
         self.value = np.maximum(self.x.value, 0)
 
     def backward(self):
-        self.x.addgrad(self.grad * (self.x.value > 0))
-
-    def vjp(self, g):
-        return (Mul(g, Constant(self.x.value > 0)),)  # the step [x > 0] has derivative 0
+        self.x.addgrad(self.grad * (self.x.value > 0), copy=False)
 
 
 class Softmax(CompNode):
-    """p_i = exp(s_i) / sum_j exp(s_j) over the last axis; x.grad += p * (g - (g . p))."""
+    """p_i = exp(s_i) / sum_j exp(s_j) over the last axis; s.grad += p * (g - (g . p)) for g = p.grad."""
 
     def __init__(self, s):
         super().__init__(s)
@@ -221,13 +264,13 @@ class Softmax(CompNode):
         p, g = self.value, self.grad
         self.s.addgrad(p * (g - (g * p).sum(axis=-1, keepdims=True)))
 
-    def vjp(self, g):
-        gp = Expand(Sum(Mul(g, self), -1), -1, self.value.shape[-1])
-        return (Mul(self, Add(g, scaled(gp, -1.0))),)
-
 
 class LogLoss(CompNode):
-    """loss_b = -log p[b, y_b]: one value per example, shape (B,), for probabilities p (B, K)."""
+    """loss_b = -log p[b, y_b]: one value per example, shape (B,), for probabilities p (B, K).
+
+    p.grad gets -g_b / p[b, y_b] at each label (g = loss.grad). When p is a Softmax, its logits s get
+    (p - onehot(y)) g straight from here, exact even where p_y underflows to 0; p.grad still gets the
+    true gradient, but only after Softmax.backward, which passes on just what other nodes send to p."""
 
     def __init__(self, p, y):
         super().__init__(p, y)
@@ -252,24 +295,19 @@ class LogLoss(CompNode):
             self.value = -np.log(p.take(self.at_label))
 
     def backward(self):
-        if isinstance(self.p, Softmax):
-            # d(-log p_y)/ds = p - onehot(y) (Problem 2's Jacobian applied to -onehot/p_y): sent straight
-            # to the logits, it stays exact when p_y underflows to 0 (going through p would divide by
-            # it) and saves two passes over (B, K). p.grad stays None; Softmax.backward still handles
-            # any gradient that p gets from other nodes.
-            delta = np.multiply(self.p.value, self.grad[:, None], order="C")  # C order: ravel() is a view
-            delta.ravel()[self.at_label] -= self.grad
-            self.p.s.addgrad(delta)
+        p, g = self.p.value, self._grad
+        delta = np.zeros(p.shape, dtype=p.dtype)  # C order: ravel() is a view
+        # p_y is 0 only where it underflowed: then -g / tiny, a finite stand-in for -inf.
+        delta.ravel()[self.at_label] = -g / np.maximum(p.take(self.at_label), np.finfo(p.dtype).tiny)
+        if not isinstance(self.p, Softmax):
+            self.p.addgrad(delta, copy=False)
             return
-        p_label = np.maximum(self.p.value.take(self.at_label), np.finfo(DT).tiny)
-        delta = np.zeros(self.p.value.shape, dtype=self.p.value.dtype)  # C order: ravel() is a view
-        delta.ravel()[self.at_label] = -self.grad / p_label
-        self.p.addgrad(delta)
-
-    def vjp(self, g):
-        # p.grad = -g onehot(y) / p_y, with 1 / p_y = exp(loss): the loss node itself, not a division.
-        K = self.p.value.shape[-1]
-        return Mul(Expand(Mul(g, Exp(self)), -1, K), Constant(-np.eye(K)[self.y.value])), None
+        # d(-log p_y)/ds = p - onehot(y) (Problem 2's Jacobian applied to -onehot/p_y): no division by
+        # p_y, and two passes over (B, K) cheaper than going through p.
+        to_s = np.multiply(p, g[:, None], order="C")
+        to_s.ravel()[self.at_label] -= g
+        self.p.s.addgrad(to_s, copy=False)
+        self.p.held = delta if self.p.held is None else self.p.held + delta
 
 
 # ---------------------------------------------------------------- elementwise ops (Problem 1)
@@ -289,9 +327,6 @@ class Add(CompNode):
         self.a.addgrad(self.grad)
         self.b.addgrad(self.grad)
 
-    def vjp(self, g):
-        return g, g
-
 
 class Mul(CompNode):
     """z = a * b (elementwise)."""
@@ -304,11 +339,8 @@ class Mul(CompNode):
         self.value = self.a.value * self.b.value
 
     def backward(self):
-        self.a.addgrad(self.grad * self.b.value)
-        self.b.addgrad(self.grad * self.a.value)
-
-    def vjp(self, g):
-        return Mul(g, self.b), Mul(g, self.a)
+        self.a.addgrad(self.grad * self.b.value, copy=False)
+        self.b.addgrad(self.grad * self.a.value, copy=False)
 
 
 class Square(CompNode):
@@ -322,10 +354,7 @@ class Square(CompNode):
         self.value = self.x.value**2
 
     def backward(self):
-        self.x.addgrad(self.grad * 2.0 * self.x.value)
-
-    def vjp(self, g):
-        return (Mul(g, scaled(self.x, 2.0)),)
+        self.x.addgrad(self.grad * 2.0 * self.x.value, copy=False)
 
 
 class Sin(CompNode):
@@ -339,10 +368,7 @@ class Sin(CompNode):
         self.value = np.sin(self.x.value)
 
     def backward(self):
-        self.x.addgrad(self.grad * np.cos(self.x.value))
-
-    def vjp(self, g):
-        return (Mul(g, Sin(scaled(self.x, 1.0, np.pi / 2))),)  # cos x = sin(x + pi/2)
+        self.x.addgrad(self.grad * np.cos(self.x.value), copy=False)
 
 
 class Exp(CompNode):
@@ -356,11 +382,90 @@ class Exp(CompNode):
         self.value = np.exp(self.x.value)
 
     def backward(self):
-        self.x.addgrad(self.grad * self.value)
+        self.x.addgrad(self.grad * self.value, copy=False)
 
-    def vjp(self, g):
-        return (Mul(g, self),)
 
+# ---------------------------------------------------------------- running the graph
+
+
+def Forward():
+    """Compute the value of every node, in creation order."""
+    for node in CompNodes:
+        node.forward()
+
+
+def _batch(value):
+    """B: the loss is averaged over the first axis only (the batch); a scalar loss counts as one."""
+    value = np.asarray(value)
+    return value.shape[0] if value.ndim else 1
+
+
+def Backward(loss):
+    """Fill x.grad = d(mean of loss over the batch)/dx for every node; zeros where loss does not depend."""
+    if loss not in CompNodes:  # (nodes compare by identity)
+        raise ValueError(
+            "Backward(loss): loss is not a node of the current graph (was it built before "
+            "clear_compgraph(), or never created as an op?)"
+        )
+    for node in CompNodes + Parameters:  # every grad is made anew: one kept from the last step stays valid
+        node._grad = node.held = None
+    seed = np.empty(loss.value.shape, dtype=DT)
+    seed.fill(1.0 / (loss.value.shape[0] if loss.value.ndim else 1))
+    loss._grad = seed
+    for node in reversed(CompNodes):
+        if node._grad is not None:  # a node that received nothing would only pass on zeros
+            node.backward()
+        if node.held is not None:  # sent past this node already (LogLoss of a Softmax): part of its grad
+            node.addgrad(node.held, copy=False)
+
+
+def SGD():
+    """One step of stochastic gradient descent on every Parameter: p -= learning_rate * p.grad."""
+    for p in Parameters:
+        p.SGD()
+
+
+# ---------------------------------------------------------------- checking gradients
+
+
+def rel_error(x, y):
+    """max |x - y| / max(1e-8, |x| + |y|), elementwise: the relative error of two arrays."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
+
+
+def numerical_gradient(loss, node, eps=1e-6):
+    """Central differences of what Backward differentiates, sum(loss) / B, in every entry of node.value."""
+    grad = np.zeros(node.value.shape, dtype=np.float64)
+    for i in np.ndindex(node.value.shape):
+        saved = node.value[i]
+        node.value[i] = saved + eps
+        Forward()
+        up = float(np.sum(loss.value)) / _batch(loss.value)
+        node.value[i] = saved - eps
+        Forward()
+        down = float(np.sum(loss.value)) / _batch(loss.value)
+        node.value[i] = saved
+        grad[i] = (up - down) / (2 * eps)
+    Forward()
+    return grad
+
+
+def gradient_check(loss, nodes=None, eps=1e-6):
+    """Largest relative error between Backward's gradients and central differences, over `nodes`
+    (default: every Parameter). Use float64 (the default DT): below 1e-6 means the backward is right."""
+    nodes = list(Parameters) if nodes is None else list(nodes)
+    Forward()
+    Backward(loss)
+    analytic = [np.array(n.grad) for n in nodes]
+    return max(rel_error(a, numerical_gradient(loss, n, eps)) for a, n in zip(analytic, nodes))
+
+
+# ================================================================ second derivatives (double backprop)
+# Optional: nothing above needs this section. Each op's vjp(g) writes its backward in EDF ops: given a
+# node g holding the op's gradient, it returns one node per input (or None) holding that input's share.
+# Built this way, a gradient is itself a graph, and differentiating it again gives exact second
+# derivatives (Problem 1's eq. 28, cross terms and all).
 
 # ---------------------------------------------------------------- ops that gradients are built from
 
@@ -389,11 +494,8 @@ class MatMul(CompNode):
         self.value = self.a.value @ self.b.value
 
     def backward(self):
-        self.a.addgrad(self.grad @ self.b.value.T)
-        self.b.addgrad(self.a.value.T @ self.grad)
-
-    def vjp(self, g):
-        return MatMul(g, Transpose(self.b)), MatMul(Transpose(self.a), g)
+        self.a.addgrad(self.grad @ self.b.value.T, copy=False)
+        self.b.addgrad(self.a.value.T @ self.grad, copy=False)
 
 
 class Transpose(CompNode):
@@ -409,9 +511,6 @@ class Transpose(CompNode):
     def backward(self):
         self.x.addgrad(self.grad.T)
 
-    def vjp(self, g):
-        return (Transpose(g),)
-
 
 class Sum(CompNode):
     """y = sum of x over one axis (which disappears); x.grad += y.grad copied along that axis."""
@@ -424,10 +523,7 @@ class Sum(CompNode):
         self.value = self.x.value.sum(axis=self.axis)
 
     def backward(self):
-        self.x.addgrad(np.broadcast_to(np.expand_dims(self.grad, self.axis), self.x.value.shape))
-
-    def vjp(self, g):
-        return (Expand(g, self.axis, self.x.value.shape[self.axis]),)
+        self.x.addgrad(np.expand_dims(self.grad, self.axis))  # broadcast along the summed axis
 
 
 class Expand(CompNode):
@@ -441,50 +537,40 @@ class Expand(CompNode):
         self.value = np.repeat(np.expand_dims(self.x.value, self.axis), self.n, axis=self.axis)
 
     def backward(self):
-        self.x.addgrad(self.grad.sum(axis=self.axis))
-
-    def vjp(self, g):
-        return (Sum(g, self.axis),)
+        self.x.addgrad(self.grad.sum(axis=self.axis), copy=False)
 
 
-# ---------------------------------------------------------------- running the graph
+# ---------------------------------------------------------------- each op's backward, in EDF ops
+
+Affine.vjp = lambda self, g: (MatMul(g, Transpose(self.Phi.w)), MatMul(Transpose(self.x), g), g)
+Sigmoid.vjp = lambda self, g: (Mul(g, Mul(self, scaled(self, -1.0, 1.0))),)
+Tanh.vjp = lambda self, g: (Mul(g, scaled(Square(self), -1.0, 1.0)),)
+Relu.vjp = lambda self, g: (Mul(g, Constant(self.x.value > 0)),)  # the step [x > 0] has derivative 0
+Add.vjp = lambda self, g: (g, g)
+Mul.vjp = lambda self, g: (Mul(g, self.b), Mul(g, self.a))
+Square.vjp = lambda self, g: (Mul(g, scaled(self.x, 2.0)),)
+Sin.vjp = lambda self, g: (Mul(g, Sin(scaled(self.x, 1.0, np.pi / 2))),)  # cos x = sin(x + pi/2)
+Exp.vjp = lambda self, g: (Mul(g, self),)
+MatMul.vjp = lambda self, g: (MatMul(g, Transpose(self.b)), MatMul(Transpose(self.a), g))
+Transpose.vjp = lambda self, g: (Transpose(g),)
+Sum.vjp = lambda self, g: (Expand(g, self.axis, self.x.value.shape[self.axis]),)
+Expand.vjp = lambda self, g: (Sum(g, self.axis),)
 
 
-def Forward():
-    """Compute the value of every node, in creation order."""
-    for node in CompNodes:
-        node.forward()
+def _softmax_vjp(self, g):
+    gp = Expand(Sum(Mul(g, self), -1), -1, self.value.shape[-1])
+    return (Mul(self, Add(g, scaled(gp, -1.0))),)
 
 
-def Backward(loss):
-    """Fill x.grad = d(mean of loss over the batch)/dx for every node that loss depends on."""
-    if loss not in CompNodes:  # (nodes compare by identity)
-        raise ValueError(
-            "Backward(loss): loss is not a node of the current graph (was it built before "
-            "clear_compgraph(), or never created as an op?)"
-        )
-    for node in CompNodes:
-        node.grad = None
-    for p in Parameters:
-        p.grad = None
-    batch = loss.value.shape[0] if loss.value.ndim else 1
-    loss.grad = np.empty(loss.value.shape, dtype=DT)
-    loss.grad.fill(1.0 / batch)
-    for node in reversed(CompNodes):
-        if node.grad is not None:
-            node.backward()
+def _logloss_vjp(self, g):
+    # p.grad = -g onehot(y) / p_y, with 1 / p_y = exp(loss): the loss node itself, not a division.
+    K = self.p.value.shape[-1]
+    return Mul(Expand(Mul(g, Exp(self)), -1, K), Constant(-np.eye(K)[self.y.value])), None
 
 
-def SGD():
-    """One step of stochastic gradient descent on every Parameter: p -= learning_rate * p.grad."""
-    for p in Parameters:
-        p.SGD()
+Softmax.vjp, LogLoss.vjp = _softmax_vjp, _logloss_vjp
 
-
-# ---------------------------------------------------------------- second derivatives (double backprop)
-# Each op's vjp(g) writes its backward in EDF ops: given a node g holding the op's gradient, it returns
-# one node per input (or None) holding that input's share. Built this way, a gradient is itself a graph,
-# and differentiating it again gives exact second derivatives (Problem 1's eq. 28, cross terms and all).
+# ---------------------------------------------------------------- gradients as graphs
 
 
 def _eagerly(make, *args):
@@ -503,7 +589,7 @@ def gradients(out, wrt, seed=None):
     # from the current values, and kept out of CompNodes: Forward and Backward never see them.
     outs = list(out) if isinstance(out, list | tuple) else [out]
     if seed is None:
-        seed = [np.full(np.shape(o.value), 1.0 / (np.shape(o.value) or [1])[0]) for o in outs]
+        seed = [np.full(np.shape(o.value), 1.0 / _batch(o.value)) for o in outs]
     order, seen, needed = [], set(), {id(w) for w in wrt}  # needed: the nodes that some w flows into
 
     def visit(node):  # depth first: a node is listed after everything it depends on
@@ -542,39 +628,3 @@ def hessian_vector_product(loss, params, vectors):
     Forward()
     grads = gradients(loss, params)
     return [h.value for h in gradients(grads, params, seed=[np.asarray(v, dtype=DT) for v in vectors])]
-
-
-# ---------------------------------------------------------------- checking gradients
-
-
-def rel_error(x, y):
-    """max |x - y| / max(1e-8, |x| + |y|), elementwise: the relative error of two arrays."""
-    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
-
-
-def numerical_gradient(loss, node, eps=1e-6):
-    """Central differences of mean(loss) with respect to every entry of node.value (float64 advised)."""
-    grad = np.zeros(node.value.shape, dtype=np.float64)
-    for i in np.ndindex(node.value.shape):
-        saved = node.value[i]
-        node.value[i] = saved + eps
-        Forward()
-        up = float(np.mean(loss.value))
-        node.value[i] = saved - eps
-        Forward()
-        down = float(np.mean(loss.value))
-        node.value[i] = saved
-        grad[i] = (up - down) / (2 * eps)
-    Forward()
-    return grad
-
-
-def gradient_check(loss, nodes=None, eps=1e-6):
-    """Largest relative error between Backward's gradients and central differences, over `nodes`
-    (default: every Parameter). Use float64 (the default DT): below 1e-6 means the backward is right."""
-    nodes = list(Parameters) if nodes is None else list(nodes)
-    Forward()
-    Backward(loss)
-    analytic = [np.zeros(n.value.shape) if n.grad is None else np.array(n.grad) for n in nodes]
-    return max(rel_error(a, numerical_gradient(loss, n, eps)) for a, n in zip(analytic, nodes))

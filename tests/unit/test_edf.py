@@ -175,11 +175,14 @@ def test_softmax_feeding_logloss_and_another_op():
     loss = edf.Add(edf.LogLoss(p, y), WeightedSum(p, rng.normal(size=3)))
     assert edf.gradient_check(loss, [s]) < TOL
     edf.clear_compgraph()
+    s = data_input(s.value)
     p = edf.Softmax(s)
     loss = edf.LogLoss(p, y)
     edf.Forward()
     edf.Backward(loss)
-    assert p.grad is None  # Softmax.backward was skipped: nothing else used p
+    onehot = np.eye(3)[y.value]
+    np.testing.assert_allclose(p.grad, -onehot / (4 * p.value), rtol=1e-12)  # the true d(loss)/dp
+    np.testing.assert_allclose(s.grad, (p.value - onehot) / 4, rtol=1e-12, atol=1e-17)
 
 
 @pytest.mark.parametrize("through_softmax", [True, False])
