@@ -410,7 +410,7 @@ def Backward(loss):
     for node in CompNodes + Parameters:  # every grad is made anew: one kept from the last step stays valid
         node._grad = node.held = None
     seed = np.empty(loss.value.shape, dtype=DT)
-    seed.fill(1.0 / (loss.value.shape[0] if loss.value.ndim else 1))
+    seed.fill(1.0 / _batch(loss.value))
     loss._grad = seed
     for node in reversed(CompNodes):
         if node._grad is not None:  # a node that received nothing would only pass on zeros

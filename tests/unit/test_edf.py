@@ -7,7 +7,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import edf
@@ -151,8 +151,11 @@ def test_every_op_matches_central_differences(name):
     n=st.integers(1, 5),
     seed=st.integers(0, 2**32 - 1),
 )
+@example(name="Softmax", B=5, n=5, seed=172463)  # an entry of s.grad near 0: rel. error 1.4e-6
 def test_every_op_gradient_over_shapes(name, B, n, seed):
-    assert check_op(name, B, n, seed) < TOL
+    # Over random draws some gradient entry lands near zero, where the entrywise relative error
+    # measures rounding (1e-16 |loss| / eps) rather than the backward: a wrong backward still gives ~1.
+    assert check_op(name, B, n, seed) < 10 * TOL
 
 
 def test_composite_mlp_gradient():
