@@ -7,6 +7,18 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from helpers.edf_graphs import (
+    affine,
+    away_from_zero,
+    binary,
+    data_input,
+    fresh_graph,  # noqa: F401 (an autouse fixture)
+    logloss,
+    matmul,
+    softmax,
+    softmax_logloss,
+    unary,
+)
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -33,98 +45,31 @@ class WeightedSum(edf.CompNode):
         self.x.addgrad(g * self.c)
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph(monkeypatch):
-    monkeypatch.setattr(edf, "DT", np.float64)
-    edf.clear_compgraph()
-    yield
-    edf.clear_compgraph()
-
-
-def data_input(value, requires_grad=True):
-    x = edf.Input(requires_grad=requires_grad)
-    x.value = np.array(value, dtype=np.float64)
-    return x
-
-
-def away_from_zero(rng, shape, low=0.1):
-    """Values with |x| >= low, so that central differences never straddle Relu's kink."""
-    return rng.choice([-1.0, 1.0], size=shape) * rng.uniform(low, 2.0, size=shape)
-
-
-# Each entry: name -> build(rng, B, n) returning (output node, nodes to check).
-def _unary(op, low=0.0):
-    def build(rng, B, n):
-        x = data_input(away_from_zero(rng, (B, n)) if low else rng.normal(size=(B, n)))
-        return op(x), [x]
-
-    return build
-
-
-def _binary(op):
-    def build(rng, B, n):
-        a, b = data_input(rng.normal(size=(B, n))), data_input(rng.normal(size=(B, n)))
-        return op(a, b), [a, b]
-
-    return build
-
-
-def _affine(rng, B, n):
-    x = data_input(rng.normal(size=(B, n)))
-    Phi = edf.AffineParams(n, n + 2, rng=rng)
-    Phi.b.value[:] = rng.normal(size=n + 2)
-    return edf.Affine(Phi, x), [x, Phi.w, Phi.b]
-
-
-def _softmax(rng, B, n):
-    s = data_input(rng.normal(size=(B, n)))
-    return edf.Softmax(s), [s]
-
-
-def _logloss(rng, B, n):
-    p = data_input(rng.uniform(0.1, 1.0, size=(B, n)))
-    y = edf.Input()
-    y.value = rng.integers(0, n, size=B)
-    return edf.LogLoss(p, y), [p]
-
-
-def _softmax_logloss(rng, B, n):
-    s = data_input(rng.normal(size=(B, n)))
-    y = edf.Input()
-    y.value = rng.integers(0, n, size=B)
-    return edf.LogLoss(edf.Softmax(s), y), [s]
-
-
-def _matmul(rng, B, n):
-    a, b = data_input(rng.normal(size=(B, n))), data_input(rng.normal(size=(n, n + 2)))
-    return edf.MatMul(a, b), [a, b]
-
-
 def _with_constant(rng, B, n):
     x = data_input(rng.normal(size=(B, n)))
     return edf.Mul(edf.Constant(away_from_zero(rng, (B, n), 0.5)), x), [x]
 
 
 BUILDERS = {
-    "Affine": _affine,
-    "Sigmoid": _unary(edf.Sigmoid),
-    "Tanh": _unary(edf.Tanh),
-    "Relu": _unary(edf.Relu, low=0.1),
-    "Softmax": _softmax,
-    "LogLoss": _logloss,
-    "Softmax+LogLoss": _softmax_logloss,
-    "Add": _binary(edf.Add),
-    "Mul": _binary(edf.Mul),
-    "Square": _unary(edf.Square),
-    "Sin": _unary(edf.Sin),
-    "Exp": _unary(edf.Exp),
+    "Affine": affine(2),
+    "Sigmoid": unary(edf.Sigmoid),
+    "Tanh": unary(edf.Tanh),
+    "Relu": unary(edf.Relu, low=0.1),
+    "Softmax": softmax,
+    "LogLoss": logloss(0.1),
+    "Softmax+LogLoss": softmax_logloss,
+    "Add": binary(edf.Add),
+    "Mul": binary(edf.Mul),
+    "Square": unary(edf.Square),
+    "Sin": unary(edf.Sin),
+    "Exp": unary(edf.Exp),
     # the ops that second-order gradients are built from
     "Constant": _with_constant,
-    "scaled": _unary(lambda x: edf.scaled(x, -1.5, 0.5)),
-    "MatMul": _matmul,
-    "Transpose": _unary(edf.Transpose),
-    "Sum": _unary(lambda x: edf.Sum(x, -1)),
-    "Expand": _unary(lambda x: edf.Expand(x, -1, 3)),
+    "scaled": unary(edf.scaled, a=-1.5, c=0.5),
+    "MatMul": matmul,
+    "Transpose": unary(edf.Transpose),
+    "Sum": unary(edf.Sum, axis=-1),
+    "Expand": unary(edf.Expand, axis=-1, n=3),
 }
 
 

@@ -7,28 +7,13 @@ Then one regression test per hazard of issue #10 (numbered as there).
 """
 
 import numpy as np
-import pytest
+from helpers.edf_graphs import data_input, fresh_graph  # noqa: F401 (fresh_graph: an autouse fixture)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import edf
 
 TOL = 1e-6
-
-
-@pytest.fixture(autouse=True)
-def fresh_graph(monkeypatch):
-    monkeypatch.setattr(edf, "DT", np.float64)
-    monkeypatch.setattr(edf, "learning_rate", edf.learning_rate)
-    edf.clear_compgraph()
-    yield
-    edf.clear_compgraph()
-
-
-def data(value, requires_grad=True):
-    x = edf.Input(requires_grad=requires_grad)
-    x.value = np.array(value, dtype=np.float64)
-    return x
 
 
 def labels(values):
@@ -230,21 +215,21 @@ def weights(rng, shape):
 
 def test_one_input_op():
     rng = np.random.default_rng(0)
-    x = data(rng.normal(size=(4, 3)))
+    x = data_input(rng.normal(size=(4, 3)))
     loss = SquaredNorm(Tanh(x), weights(rng, 3))
     assert edf.gradient_check(loss, [x]) < TOL
 
 
 def test_two_input_op_sum_of_two_nodes():
     rng = np.random.default_rng(1)
-    a, b = data(rng.normal(size=(4, 3))), data(rng.normal(size=(4, 3)))
+    a, b = data_input(rng.normal(size=(4, 3))), data_input(rng.normal(size=(4, 3)))
     loss = SquaredNorm(Sum(Tanh(a), b), weights(rng, 3))
     assert edf.gradient_check(loss, [a, b]) < TOL
 
 
 def test_op_owning_its_parameter_with_per_example_gradient():
     np.random.seed(2)
-    x = data(np.random.normal(size=(5, 3)))
+    x = data_input(np.random.normal(size=(5, 3)))
     op = Scale(x, 3)
     loss = SquaredNorm(op, weights(np.random.default_rng(2), 3))
     assert any(op.a is p for p in edf.Parameters)
@@ -255,35 +240,35 @@ def test_op_owning_its_parameter_with_per_example_gradient():
 
 def test_loop_backward_writing_x_grad_in_place():
     rng = np.random.default_rng(3)
-    x, w = data(rng.normal(size=(3, 4))), edf.Parameter(rng.normal(size=(4, 2)))
+    x, w = data_input(rng.normal(size=(3, 4))), edf.Parameter(rng.normal(size=(4, 2)))
     loss = SquaredNorm(LoopDot(x, w), weights(rng, 2))
     assert edf.gradient_check(loss, [x, w]) < TOL
 
 
 def test_reshape_passing_a_view_of_its_grad():
     rng = np.random.default_rng(4)
-    x = data(rng.normal(size=(3, 6)))
+    x = data_input(rng.normal(size=(3, 6)))
     loss = SquaredNorm(Tanh(Reshape(x, (2, 3))), weights(rng, (2, 3)))
     assert edf.gradient_check(loss, [x]) < TOL
 
 
 def test_convolution_in_notebook_style():
     np.random.seed(5)
-    x = data(np.random.normal(size=(2, 5, 5, 2)))
+    x = data_input(np.random.normal(size=(2, 5, 5, 2)))
     loss = SquaredNorm(Tanh(Conv(ConvParams(3, 2, 3), x)), weights(np.random.default_rng(5), (3, 3, 3)))
     assert edf.gradient_check(loss, [x, *edf.Parameters], eps=1e-5) < TOL
 
 
 def test_layernorm_in_notebook_style():
     np.random.seed(6)
-    x = data(np.random.normal(size=(3, 2, 5)))
+    x = data_input(np.random.normal(size=(3, 2, 5)))
     loss = SquaredNorm(LayerNorm(x, 5), weights(np.random.default_rng(6), (2, 5)))
     assert edf.gradient_check(loss, [x, *edf.Parameters], eps=1e-5) < TOL
 
 
 def test_batched_matmul_feeding_softmax_and_logloss():
     rng = np.random.default_rng(7)
-    a, b = data(rng.normal(size=(4, 2, 3))), data(rng.normal(size=(4, 3, 5)))
+    a, b = data_input(rng.normal(size=(4, 2, 3))), data_input(rng.normal(size=(4, 3, 5)))
     p = edf.Softmax(Reshape(BatchMatMul(a, b), (10,)))
     loss = edf.LogLoss(p, labels(rng.integers(0, 10, size=4)))
     assert edf.gradient_check(loss, [a, b]) < TOL
@@ -347,7 +332,7 @@ def test_2_training_is_identical_for_two_runs_after_np_random_seed():
 
 def test_3_every_grad_is_an_array_after_backward():
     rng = np.random.default_rng(8)
-    x, y = data(rng.normal(size=(4, 3)), requires_grad=False), labels(rng.integers(0, 2, size=4))
+    x, y = data_input(rng.normal(size=(4, 3)), requires_grad=False), labels(rng.integers(0, 2, size=4))
     p = edf.Softmax(edf.Affine(edf.AffineParams(3, 2), x))
     loss = edf.LogLoss(p, y)
     unused = edf.Parameter(np.ones((2, 2)))  # built but not used by the loss
@@ -383,7 +368,7 @@ def test_3_x_grad_plus_equals_and_the_courses_logloss():
             self.p.grad[rows, self.y.value] -= self.grad / self.p.value[rows, self.y.value]
 
     rng = np.random.default_rng(9)
-    s, y = data(rng.normal(size=(5, 4))), labels(rng.integers(0, 4, size=5))
+    s, y = data_input(rng.normal(size=(5, 4))), labels(rng.integers(0, 4, size=5))
     loss = CourseLogLoss(edf.Softmax(ReLU(Tanh(s))), y)
     assert edf.gradient_check(loss, [s]) < TOL
 
@@ -391,8 +376,8 @@ def test_3_x_grad_plus_equals_and_the_courses_logloss():
 def test_4_in_place_edit_of_a_grad_does_not_leak_into_another_node():
     """Sum passes its own grad to both inputs; ReLU then zeroes entries of its own grad in place."""
     rng = np.random.default_rng(10)
-    a = data(rng.choice([-1.0, 1.0], size=(4, 5)) * rng.uniform(0.2, 1.0, size=(4, 5)))
-    b = data(rng.normal(size=(4, 5)))
+    a = data_input(rng.choice([-1.0, 1.0], size=(4, 5)) * rng.uniform(0.2, 1.0, size=(4, 5)))
+    b = data_input(rng.normal(size=(4, 5)))
     r = ReLU(a)
     z = Sum(r, Tanh(b))
     loss = SquaredNorm(z, weights(rng, 5))
@@ -420,7 +405,7 @@ def test_5_super_init_and_append_lists_once_and_trains():
             self.w.addgrad(self.grad * self.x.value)
 
     rng = np.random.default_rng(11)
-    x = data(rng.normal(size=(4, 3)), requires_grad=False)
+    x = data_input(rng.normal(size=(4, 3)), requires_grad=False)
     op = Both(x)
     loss = SquaredNorm(op, weights(rng, 3))
     assert sum(n is op for n in edf.CompNodes) == 1
@@ -445,7 +430,7 @@ def test_5_super_init_called_after_building_an_inner_node_keeps_topological_orde
             self.inner.addgrad(2 * self.grad)
 
     rng = np.random.default_rng(12)
-    x = data(rng.normal(size=(3, 2)))
+    x = data_input(rng.normal(size=(3, 2)))
     op = Outer(x)
     loss = SquaredNorm(op, weights(rng, 2))
     assert sum(n is op for n in edf.CompNodes) == 1
@@ -478,7 +463,7 @@ def test_6_checker_differentiates_what_backward_differentiates(shape, B, N, seed
     edf.clear_compgraph()
     rng = np.random.default_rng(seed)
     size = {"(B,)": (B,), "(1,N)": (1, N), "(B,K)": (B, N), "(B,K,M)": (B, N, 2), "()": ()}[shape]
-    x = data(rng.choice([-1.0, 1.0], size=size) * rng.uniform(0.5, 1.5, size=size))
+    x = data_input(rng.choice([-1.0, 1.0], size=size) * rng.uniform(0.5, 1.5, size=size))
     loss = PerEntry(x, weights(rng, size))
     assert edf.gradient_check(loss, [x]) < TOL
     batch = size[0] if size else 1
@@ -491,7 +476,7 @@ def test_6_checker_still_reports_a_wrong_backward():
             self.x.addgrad(self.grad * self.c * self.x.value)  # half the true gradient
 
     rng = np.random.default_rng(13)
-    x = data(rng.uniform(0.5, 1.5, size=(1, 4)))
+    x = data_input(rng.uniform(0.5, 1.5, size=(1, 4)))
     assert edf.gradient_check(Wrong(x, 1.0), [x]) > 0.1
 
 
@@ -512,7 +497,7 @@ class Dot(edf.CompNode):
 def test_7_learning_rate_default_and_in_place_sgd():
     assert edf.learning_rate == 0.001  # the course's value; the README says why
     w = edf.Parameter(np.array([1.0, 2.0]))
-    loss = Dot(data([[3.0, 4.0]], requires_grad=False), w)
+    loss = Dot(data_input([[3.0, 4.0]], requires_grad=False), w)
     edf.Forward()
     edf.Backward(loss)
     value = w.value
@@ -531,7 +516,7 @@ def test_parameter_package_holding_a_list_of_packages():
 
     np.random.seed(14)
     net = Layers([3, 4, 2])
-    x = data(np.random.normal(size=(5, 3)), requires_grad=False)
+    x = data_input(np.random.normal(size=(5, 3)), requires_grad=False)
     h = x
     for Phi in net.layers:
         h = Tanh(edf.Affine(Phi, h))
@@ -543,7 +528,7 @@ def test_parameter_package_holding_a_list_of_packages():
 
 def test_input_of_any_shape_for_ops_that_are_not_affine():
     rng = np.random.default_rng(15)
-    x = data(rng.normal(size=(2, 3, 4, 5)))
+    x = data_input(rng.normal(size=(2, 3, 4, 5)))
     loss = SquaredNorm(Tanh(x), weights(rng, (3, 4, 5)))
     assert edf.gradient_check(loss, [x]) < TOL
     assert x.grad.shape == (2, 3, 4, 5)

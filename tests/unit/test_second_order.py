@@ -7,32 +7,24 @@ H v must match central differences of Backward's gradients, and u . H v must equ
 
 import numpy as np
 import pytest
+from helpers.edf_graphs import (
+    affine,
+    binary,
+    data_input,
+    fresh_graph,  # noqa: F401 (an autouse fixture)
+    labels,
+    logloss,
+    matmul,
+    softmax,
+    softmax_logloss,
+    unary,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import edf
 
 TOL = 1e-6
-
-
-@pytest.fixture(autouse=True)
-def fresh_graph(monkeypatch):
-    monkeypatch.setattr(edf, "DT", np.float64)
-    edf.clear_compgraph()
-    yield
-    edf.clear_compgraph()
-
-
-def data_input(value, requires_grad=True):
-    x = edf.Input(requires_grad=requires_grad)
-    x.value = np.array(value, dtype=np.float64)
-    return x
-
-
-def labels(rng, B, K):
-    y = edf.Input()
-    y.value = rng.integers(0, K, size=B)
-    return y
 
 
 def vec_rel_error(a, b):
@@ -160,74 +152,32 @@ def test_third_derivative_by_differentiating_again():
 # ---------------------------------------------------------------- every op alone, order 2
 
 
-def away_from_zero(rng, shape, low=0.2):
-    return rng.choice([-1.0, 1.0], size=shape) * rng.uniform(low, 1.5, size=shape)
-
-
-def _unary(op, **kw):
-    def build(rng, B, n):
-        x = data_input(away_from_zero(rng, (B, n)))
-        return op(x, **kw), [x]
-
-    return build
-
-
-def _binary(op):
-    def build(rng, B, n):
-        a, b = data_input(rng.normal(size=(B, n))), data_input(rng.normal(size=(B, n)))
-        return op(a, b), [a, b]
-
-    return build
-
-
-def _affine(rng, B, n):
-    x = data_input(rng.normal(size=(B, n)))
-    Phi = edf.AffineParams(n, n + 1, rng=rng)
-    Phi.b.value[:] = rng.normal(size=n + 1)
-    return edf.Affine(Phi, x), [x, Phi.w, Phi.b]
-
-
-def _matmul(rng, B, n):
-    a, b = data_input(rng.normal(size=(B, n))), data_input(rng.normal(size=(n, n + 2)))
-    return edf.MatMul(a, b), [a, b]
-
-
-def _softmax(rng, B, n):
-    s = data_input(rng.normal(size=(B, n)))
-    return edf.Softmax(s), [s]
-
-
-def _logloss(rng, B, n):
-    p = data_input(rng.uniform(0.2, 1.0, size=(B, n)))
-    return edf.LogLoss(p, labels(rng, B, n)), [p]
-
-
-def _softmax_logloss(rng, B, n):
-    s = data_input(rng.normal(size=(B, n)))
-    return edf.LogLoss(edf.Softmax(s), labels(rng, B, n)), [s]
-
-
 def _with_constant(rng, B, n):
     x = data_input(rng.normal(size=(B, n)))
     return edf.Mul(edf.Constant(rng.normal(size=(B, n))), edf.Sigmoid(x)), [x]
 
 
+def _unary(op, **kw):
+    """Inputs away from zero (Relu's kink) and at most 1.5 (Exp's curvature stays moderate)."""
+    return unary(op, low=0.2, high=1.5, **kw)
+
+
 OPS = {
-    "Affine": _affine,
+    "Affine": affine(1),
     "Sigmoid": _unary(edf.Sigmoid),
     "Tanh": _unary(edf.Tanh),
     "Relu": _unary(edf.Relu),
-    "Softmax": _softmax,
-    "LogLoss": _logloss,
-    "Softmax+LogLoss": _softmax_logloss,
-    "Add": _binary(edf.Add),
-    "Mul": _binary(edf.Mul),
+    "Softmax": softmax,
+    "LogLoss": logloss(0.2),
+    "Softmax+LogLoss": softmax_logloss,
+    "Add": binary(edf.Add),
+    "Mul": binary(edf.Mul),
     "Square": _unary(edf.Square),
     "Sin": _unary(edf.Sin),
     "Exp": _unary(edf.Exp),
     "Constant": _with_constant,
     "scaled": _unary(edf.scaled, a=-1.5, c=0.5),
-    "MatMul": _matmul,
+    "MatMul": matmul,
     "Transpose": _unary(edf.Transpose),
     "Sum": _unary(edf.Sum, axis=-1),
     "Expand": _unary(edf.Expand, axis=-1, n=3),
