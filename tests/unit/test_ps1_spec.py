@@ -45,3 +45,12 @@ def test_names_derive_from_one_another() -> None:
     assert ps1.NOTEBOOK_ID == "PS1" and ps1.ZIP_PREFIX == ps1.NOTEBOOK_ID + "_"
     assert SOURCE_NOTEBOOK.is_file() and RELEASE_NOTEBOOK.is_file()
     assert ps1.AUTOGRADED == ("p1a_tests", "p1b_naive_tests", "p1b_true_tests", "p2_tests", "p3_tests")
+
+
+@pytest.mark.parametrize("doc", ["README.md", "solutions/README.md"])
+def test_the_points_tables_in_the_docs_say_what_the_spec_says(doc: str) -> None:
+    """Rows `| `grade_id` | problem | graded | points |`: same questions, order, graders and points."""
+    rows = re.findall(r"^\| `(\w+)` \|[^|]*\| ([^|]+) \| (\d+) \|$", (ps1.REPO_DIR / doc).read_text(), re.M)
+    assert [(gid, how.strip() == "by hand", float(pts)) for gid, how, pts in rows] == [
+        (q.grade_id, q.manual, float(q.points)) for q in QUESTIONS
+    ]
