@@ -59,6 +59,7 @@ from autograder.nbgrader_ext.sandbox_kernel import (
     kernel_env,
     probe_bwrap,
 )
+from autograder.ps1 import GRADEBOOK_FILE
 
 LAUNCHER = Path(__file__).with_name("sandbox_kernel.py")
 KERNEL_NAME = "edf-sandbox"
@@ -270,7 +271,7 @@ class SandboxedKernelManager(AsyncKernelManager):
 def check_workdir(workdir: Path) -> None:
     """Refuse a writable bind that would expose the grader: the course root or the Python env."""
     work = workdir.resolve()
-    if work == Path("/") or (work / "gradebook.db").exists():
+    if work == Path("/") or (work / GRADEBOOK_FILE).exists():
         raise ValueError(f"refusing to sandbox with workdir {work}: it holds the gradebook")
     for protected in {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), LAUNCHER.parent}:
         if protected == work or protected.is_relative_to(work):
