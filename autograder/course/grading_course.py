@@ -24,7 +24,7 @@ from nbgrader.dbutil import ALEMBIC_DIR
 from traitlets.config.loader import PyFileConfigLoader
 
 from autograder import ps1
-from autograder.ps1 import ASSIGNMENT, COURSE_DIR, NOTEBOOK
+from autograder.ps1 import ASSIGNMENT, NOTEBOOK, SOURCE_DIR
 
 DEFAULT_DB = ps1.GRADEBOOK_FILE
 STAMP = "source_digest.json"
@@ -79,7 +79,7 @@ def source_digest(source_dir: Path) -> str:
 
 def _copy_source(course: Path, source: Path | None) -> None:
     """Copy the source assignment (default: nbgrader_course/source/ps1) and its nbgrader_config.py."""
-    source = source if source is not None else COURSE_DIR / "source" / ASSIGNMENT
+    source = source if source is not None else SOURCE_DIR
     shutil.copytree(source, course / "source" / ASSIGNMENT, dirs_exist_ok=True)
     cfg = source.parent.parent / "nbgrader_config.py"
     if cfg.exists() and cfg.resolve() != (course / "nbgrader_config.py").resolve():
@@ -131,7 +131,7 @@ def prepare(course: Path, source: Path | None = None, db: str | None = None, sec
     """
     course = Path(course).resolve()
     course.mkdir(parents=True, exist_ok=True)
-    src_dir = source if source is not None else COURSE_DIR / "source" / ASSIGNMENT
+    src_dir = source if source is not None else SOURCE_DIR
     digest = source_digest(src_dir)
     url = db or default_db_url(course)
     wanted = {"digest": digest, "db_url": url, "secure": secure}

@@ -47,7 +47,7 @@ from autograder.grading.gradebook_writer import GradebookWriter
 from autograder.grading.jobs import Job, Result, limit_threads, make_template, scratch_root
 from autograder.grading.pool import make_pool
 from autograder.nbgrader_ext.sandbox import sandbox_mode, sandbox_warning
-from autograder.ps1 import ASSIGNMENT, COURSE_DIR, NOTEBOOK
+from autograder.ps1 import ASSIGNMENT, NOTEBOOK, SOURCE_DIR
 from autograder.results import report
 from autograder.results.grades_table import export
 
@@ -243,7 +243,7 @@ def _commit(run: Run, student: str, entry: dict, older: list[Candidate]) -> None
 
 def _grading_key(source: Path | None, db: str | None, secure: bool) -> str:
     """Every grade depends on the source notebook, on the checks being on, and on the gradebook."""
-    src = source if source is not None else COURSE_DIR / "source" / ASSIGNMENT
+    src = source if source is not None else SOURCE_DIR
     h = hashlib.sha256(cd.source_digest(src).encode())
     h.update(f"|secure={secure}|db={db or ''}".encode())
     return h.hexdigest()

@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.course import grading_course as cd
-from autograder.ps1 import COURSE_DIR, NOTEBOOK, REPO_DIR
+from autograder.ps1 import NOTEBOOK, REPO_DIR, SOURCE_DIR
 
 RELEASE = REPO_DIR / "notebooks" / NOTEBOOK
 SOLUTION = REPO_DIR / "solutions" / "PS1_solution.ipynb"
-SOURCE = COURSE_DIR / "source" / "ps1" / NOTEBOOK
+SOURCE = SOURCE_DIR / NOTEBOOK
 ON_TIME = "2017-01-12 10:00 America/Chicago"  # the deadline is 2017-01-12 12:00 America/Chicago
 EARLIER = "2017-01-11 10:00 America/Chicago"
 HONEST = ("HonestAda", "HonestBabbage", "HonestCurie", "HonestPartial")
@@ -560,7 +560,7 @@ def build_catalog(
         Path(f"/var/tmp/hostile_canary_{token}.txt"),
         Path(f"/dev/shm/hostile_canary_{token}.txt"),
         REPO_DIR / f"hostile_canary_{token}.txt",
-        COURSE_DIR / "source" / "ps1" / f"hostile_canary_{token}.txt",
+        SOURCE_DIR / f"hostile_canary_{token}.txt",
         Path.home() / f"hostile_canary_{token}.txt",
         *[Path("../" * d + f"hostile_rel_{d}_{token}.txt") for d in range(2, 6)],
     ]
