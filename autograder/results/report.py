@@ -25,6 +25,8 @@ LABELS = {
     "zero": "no points",
     "awaiting": "awaiting grading",
 }
+DPI = 90  # report.png is FIGSIZE * DPI pixels
+FIGSIZE = (13, 5.2)
 STATUS_COLORS = {"ok": "#55a868", "late": "#dd8452", "too_late": "#8172b3", "error": "#c44e52"}
 
 
@@ -151,7 +153,7 @@ def _draw_questions(ax, data: ReportData) -> None:
 
 def figure(data: ReportData) -> Figure:
     """The whole picture as a matplotlib Figure (no pyplot: no GUI backend, nothing global to close)."""
-    fig = Figure(figsize=(13, 5.2))
+    fig = Figure(figsize=FIGSIZE)
     grid = fig.add_gridspec(2, 2, width_ratios=(1, 1.9), height_ratios=(1.3, 1))
     _draw_scores(fig.add_subplot(grid[0, 0]), data)
     _draw_statuses(fig.add_subplot(grid[1, 0]), data)
@@ -164,7 +166,7 @@ def make_report(out: Path, rows: list[dict]) -> Path:
     """Draw `<out>/report.png` from grades.csv rows."""
     path = Path(out) / "report.png"
     tmp = path.with_name("report.tmp.png")
-    figure(report_data(rows)).savefig(tmp, dpi=90)
+    figure(report_data(rows)).savefig(tmp, dpi=DPI)
     return tmp.replace(path)
 
 
