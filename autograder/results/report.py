@@ -52,7 +52,8 @@ class QuestionStats:
         graded = self.students - self.counts["awaiting"]
         if not graded:
             return f"not graded yet ({self.counts['awaiting']} awaiting)"
-        text = f"mean {_pts(self.mean)}/{_pts(self.points)}, full marks {self.counts['full']} of {graded}"
+        mean = f"mean {points_text(self.mean)}/{points_text(self.points)}"
+        text = f"{mean}, full marks {self.counts['full']} of {graded}"
         return text + (f", {self.counts['awaiting']} awaiting" if self.counts["awaiting"] else "")
 
 
@@ -73,7 +74,7 @@ def _num(x: object) -> float | None:
         return None
 
 
-def _pts(x: float | None) -> str:
+def points_text(x: float | None) -> str:
     return "-" if x is None else f"{x:.1f}".removesuffix(".0")
 
 
