@@ -3,23 +3,67 @@
 The late penalty is computed on the current total (automatic + manual grades), not taken from
 nbgrader: upstream computes it once, at autograde time, on the score known then, so manual grades
 entered later would escape it.
+
+With `--canvas roster.csv` (Canvas's gradebook export) it also writes `<out>/canvas_import.csv` and
+`<out>/canvas_unmatched.csv`; exit status 1 when a graded student is not in the roster.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from autograder.results import report
+from autograder.results import canvas, report
 from autograder.results.grades_table import export
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder export", description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path, help="the --out folder of `python -m autograder grade`")
+    _add_canvas_options(parser)
     args = parser.parse_args(argv)
+    roster = None
+    if args.canvas:
+        try:  # before anything is written: a bad roster leaves every file as it was
+            roster = canvas.read_roster(args.canvas, args.match_by, args.canvas_column)
+        except canvas.RosterError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    elif args.canvas_column or args.match_by != canvas.DEFAULT_MATCH:
+        parser.error("--match-by and --canvas-column need --canvas ROSTER.csv")
     rows = export(args.out)
     report.make_report(Path(args.out), rows)
     print(report.table(rows))
     print(f"wrote {Path(args.out) / 'grades.csv'}")
-    return 0
+    return _canvas(args.out, roster, rows, args.match_by) if roster else 0
+
+
+def _add_canvas_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--canvas", type=Path, metavar="ROSTER.csv", help="Canvas gradebook export to fill in"
+    )
+    parser.add_argument(
+        "--match-by",
+        choices=list(canvas.MATCH_COLUMNS),
+        default=canvas.DEFAULT_MATCH,
+        help="roster column matched to the student id of the zips: name = Student ('Last, First'), "
+        "login = SIS Login ID, sis = SIS User ID, id = Canvas ID (default: name)",
+    )
+    parser.add_argument(
+        "--canvas-column", help="assignment column to fill (default: the roster's PS1 column)"
+    )
+
+
+def _canvas(out: Path, roster: canvas.Roster, rows: list[dict], match_by: str) -> int:
+    result = canvas.write_canvas(out, roster, rows, match_by)
+    print("\n".join(canvas.summary(roster, result)))
+    if not result.graded_unmatched:
+        return 0
+    names = ", ".join(str(u["student"]) for u in result.graded_unmatched)
+    print(
+        f"error: graded but not in the roster (by {canvas.MATCH_COLUMNS[match_by]}), so NOT in "
+        f"{result.import_file.name}: {names}; see {result.unmatched_file}",
+        file=sys.stderr,
+    )
+    return 1
