@@ -13,7 +13,12 @@ from autograder.grading.jobs import FatalGradingError
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder grade", description=__doc__.splitlines()[0])
-    parser.add_argument("folder", type=Path, help="folder holding the students' PS1_<FullName>.zip files")
+    parser.add_argument(
+        "folder",
+        type=Path,
+        help="folder holding the students' PS1_<FullName>.zip files, or nbgrader's submitted/ folder "
+        "(or the course folder holding it) after `nbgrader collect`",
+    )
     parser.add_argument("--due", default=ps1.DUE_DATE, help=f"deadline (default {ps1.DUE_DATE!r})")
     parser.add_argument("--times", type=Path, help="CSV of file,timestamp (default: each zip's mtime)")
     parser.add_argument(

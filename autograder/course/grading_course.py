@@ -24,6 +24,7 @@ from nbgrader.dbutil import ALEMBIC_DIR
 from traitlets.config.loader import PyFileConfigLoader
 
 from autograder import ps1
+from autograder.nbgrader_ext.feedback_math import install_mathjax
 from autograder.ps1 import ASSIGNMENT, NOTEBOOK, SOURCE_DIR
 
 DEFAULT_DB = ps1.GRADEBOOK_FILE
@@ -44,6 +45,9 @@ c.GenerateFeedback.preprocessors = [
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     "autograder.nbgrader_ext.feedback.HideHiddenTests",
 ]
+from autograder.nbgrader_ext.feedback_math import configure_feedback_math
+
+configure_feedback_math(c)  # feedback pages load MathJax from feedback/.mathjax: math typeset offline
 """
 
 # Untrusted code: every kernel in the sandbox (bwrap here; a loud rlimits-only fallback where bwrap
@@ -131,6 +135,7 @@ def prepare(course: Path, source: Path | None = None, db: str | None = None, sec
     """
     course = Path(course).resolve()
     course.mkdir(parents=True, exist_ok=True)
+    install_mathjax(course / "feedback")  # what the feedback pages typeset their math with
     src_dir = source if source is not None else SOURCE_DIR
     digest = source_digest(src_dir)
     url = db or default_db_url(course)

@@ -46,6 +46,7 @@ from autograder.grading.collect import (
 from autograder.grading.gradebook_writer import GradebookWriter
 from autograder.grading.jobs import Job, Result, limit_threads, make_template, scratch_root
 from autograder.grading.pool import make_pool
+from autograder.grading.submitted_folder import find_collected, read_collected, submitted_folder
 from autograder.nbgrader_ext.sandbox import sandbox_mode, sandbox_warning
 from autograder.ps1 import ASSIGNMENT, NOTEBOOK, SOURCE_DIR
 from autograder.results import report
@@ -83,7 +84,10 @@ def shown(name: str) -> str:
 
 
 def find_candidates(folder: Path, times: dict[str, datetime]) -> tuple[dict[str, list[Candidate]], list[str]]:
-    """All *.zip files of `folder` grouped by student id, newest first."""
+    """All *.zip files of `folder` grouped by student id, newest first (or nbgrader's collected notebooks)."""
+    submitted = submitted_folder(folder)
+    if submitted is not None:
+        return collected_candidates(submitted)
     by_student: dict[str, list[Candidate]] = {}
     notes = []
     for path in sorted(folder.iterdir()):
@@ -104,6 +108,23 @@ def find_candidates(folder: Path, times: dict[str, datetime]) -> tuple[dict[str,
     for cands in by_student.values():
         cands.sort(key=lambda c: (c.submitted, c.path.name), reverse=True)
     return by_student, notes
+
+
+def collected_candidates(submitted: Path) -> tuple[dict[str, list[Candidate]], list[str]]:
+    """One candidate per student of nbgrader's `submitted/` folder, timed by its timestamp.txt."""
+    found, notes = find_collected(submitted)
+    by_student = {}
+    for c in found:
+        digest = hashlib.sha256(c.notebook.read_bytes()).hexdigest()
+        by_student[c.student] = [Candidate(c.notebook, c.student, c.submitted, digest, None)]
+    return by_student, notes
+
+
+def label(cand: Candidate) -> str:
+    """How a submission is named in state.json: the zip's name, or `<student>/ps1/PS1.ipynb`."""
+    if cand.path.suffix == ".ipynb":
+        return f"{cand.student}/{ASSIGNMENT}/{cand.path.name}"
+    return shown(cand.path.name)
 
 
 @dataclass
@@ -138,7 +159,7 @@ def run_lock(out: Path):
 
 def _entry(cand: Candidate) -> dict:
     return {
-        "zip": shown(cand.path.name),
+        "zip": label(cand),
         "sha256": cand.sha256,
         "submitted": cand.submitted.isoformat(),
         "status": "graded",
@@ -154,7 +175,7 @@ def make_job(
     course: Path, cand: Candidate, checks: tuple[list[str], list[str]], scratch: str
 ) -> tuple[Job, list[str]]:
     """Validate the zip here (collect.py) and make the worker's job; SubmissionError if ungradable."""
-    sub = read_submission(cand.path)
+    sub = read_collected(cand.path) if cand.path.suffix == ".ipynb" else read_submission(cand.path)
     nb, _ = check_notebook(sub.notebook, *checks)
     release = json.loads((course / "release" / ASSIGNMENT / NOTEBOOK).read_text(encoding="utf-8"))
     nb, restored = restore_missing_cells(nb, release)
@@ -288,7 +309,7 @@ def run(
     warnings.filterwarnings("ignore", message=".*not in session.*")  # SQLAlchemy notes from nbgrader
     folder, out = Path(folder).resolve(), Path(out).resolve()
     if not folder.is_dir():
-        raise SystemExit(f"error: {folder} is not a folder of zips")
+        raise SystemExit(f"error: {folder} is not a folder of zips or nbgrader's submitted/ folder")
     out.mkdir(parents=True, exist_ok=True)
     with run_lock(out):
         return _run_locked(folder, out, due, times_csv, force, source, quiet, workers, scheduler, db, secure)
