@@ -1,29 +1,65 @@
-"""`python -m autograder <command> ...`: each command is a module of autograder/cli with a main(argv)."""
+"""`ps1 <command>` (= `python -m autograder <command>`): each command is a module of autograder/cli."""
 
 import importlib
 import sys
+from importlib.metadata import PackageNotFoundError, version
+
+from autograder.errors import InputError
 
 COMMANDS = {
     "release": "regenerate notebooks/PS1.ipynb (and the jupytext pair) from the source notebook",
     "examples": "rebuild the sample zips of nbgrader_course/examples from the source notebook",
     "demo": "the `make demo` run: grade the bundled example zips",
     "grade": "instructor: folder of PS1_<FullName>.zip -> grades.csv, report.png, feedback",
-    "export": "instructor: rewrite grades.csv (late penalty on the current total)",
     "manual": "instructor: import a student,question,points CSV of manual grades",
+    "feedback": "instructor: rebuild every feedback page from the current gradebook",
+    "export": "instructor: rewrite grades.csv (late penalty on the current total) and the feedback pages",
     "submit": "student: check PS1.ipynb and make PS1_<FullName>.zip",
 }
+DISTRIBUTION = "ps1-bundle"  # pyproject's [project] name: the version comes from its metadata
+
+
+def usage() -> str:
+    """The top-level help: one line per command."""
+    lines = ["usage: ps1 <command> [options]   (ps1 <command> --help for its options)", "", "commands:"]
+    lines += [f"  {name:<9} {text}" for name, text in COMMANDS.items()]
+    lines += ["", "options:", "  --version  print the version and exit", "  --help     print this and exit"]
+    return "\n".join(lines)
+
+
+def package_version() -> str:
+    """The installed version of the package (pip install -e . records it from pyproject.toml)."""
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:
+        return "unknown (not installed: run make setup)"
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in ("-h", "--help"):
+        print(usage())
+        return 0
+    if argv and argv[0] == "--version":
+        print(f"ps1 {package_version()}")
+        return 0
     if not argv or argv[0] not in COMMANDS:
-        names = ", ".join(COMMANDS)
-        print(f"usage: python -m autograder <command> [options]; commands: {names}", file=sys.stderr)
+        said = f"unknown command {argv[0]!r}" if argv else "no command given"
+        print(f"ps1: error: {said}; commands: {', '.join(COMMANDS)} (see ps1 --help)", file=sys.stderr)
         return 2
     # Only the chosen command is imported: `submit` must not pay for nbgrader and Dask.
     module = importlib.import_module(f"autograder.cli.{argv[0]}")
-    return module.main(argv[1:]) or 0
+    try:
+        return module.main(argv[1:]) or 0
+    except InputError as exc:  # bad input anywhere below: one line, nothing half-written
+        print(f"ps1 {argv[0]}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def entry() -> None:
+    """The `ps1` console script."""
+    sys.exit(main())
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from autograder.errors import InputError
 from autograder.ps1 import COURSE_TIMEZONE
 
 _ZONE_SUFFIX = re.compile(r"^(?P<when>.*\S)\s+(?P<zone>[A-Za-z_]+/[A-Za-z_/+-]+|UTC)$")
@@ -24,9 +25,12 @@ def parse_time(text: str, default_zone: str = COURSE_TIMEZONE) -> datetime:
     try:
         when = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise ValueError(
+        raise InputError(
             f"cannot read the time {text!r}: use e.g. '2017-01-12 12:00 America/Chicago'"
         ) from exc
     if when.tzinfo is None:
-        when = when.replace(tzinfo=ZoneInfo(zone))
+        try:
+            when = when.replace(tzinfo=ZoneInfo(zone))
+        except (ValueError, KeyError) as exc:  # ZoneInfoNotFoundError is a KeyError
+            raise InputError(f"unknown time zone {zone!r}: use e.g. 'America/Chicago' or 'UTC'") from exc
     return when.astimezone(UTC)

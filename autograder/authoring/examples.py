@@ -1,8 +1,9 @@
 """The sample submissions of nbgrader_course/examples, built from the source notebook.
 
-Rebuilt by `python -m autograder examples`. Each zip is what a student could send; times.csv gives
-their submission times. The expected grade of each is asserted in the grading tests. Zips are
-written byte-for-byte reproducibly (fixed dates).
+Rebuilt by `ps1 examples`. Each zip is what a student could send; times.csv gives their submission
+times, extensions.csv one student's extension and manual_grades.csv the hand grading of the written
+answers that `make demo` imports (`ps1 manual`). The expected grade of each is asserted in the
+grading tests. Zips are written byte-for-byte reproducibly (fixed dates).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import zipfile
 from pathlib import Path
 
 from autograder.course import grading_course as cd
-from autograder.ps1 import ASSIGNMENT, EXAMPLES_DIR, NOTEBOOK
+from autograder.ps1 import ASSIGNMENT, EXAMPLES_DIR, NOTEBOOK, QUESTIONS
 
 FIXED = (2017, 1, 1, 0, 0, 0)
 MARKER = re.compile(r"^\s*#*\s*(BEGIN|END) SOLUTION\s*$")
@@ -92,8 +93,34 @@ def release_notebook(source: Path | None = None) -> tuple[dict, dict]:
     return release, src
 
 
+# student -> extra days and the reason (extensions.csv): Kurt's 5 started days late become 3.
+EXTENSIONS = {"KurtGodel": (2, "medical note")}
+# student -> (fraction of each written answer's points, the grader's comment) (manual_grades.csv).
+MANUAL = {
+    "AdaLovelace": (1.0, "Complete and correct."),
+    "GraceHopper": (0.5, "Right idea, but a step of the derivation is missing."),
+}
+
+
+def write_hand_grading(out: Path) -> list[Path]:
+    """extensions.csv and manual_grades.csv of the examples (points from autograder/ps1.py)."""
+    with (out / "extensions.csv").open("w", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(["student", "days", "reason"])
+        for student, (days, reason) in EXTENSIONS.items():
+            writer.writerow([student, days, reason])
+    with (out / "manual_grades.csv").open("w", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(["student", "question", "points", "comment"])
+        for student, (fraction, comment) in MANUAL.items():
+            for q in QUESTIONS:
+                if q.manual:
+                    writer.writerow([student, q.grade_id, f"{q.points * fraction:g}", comment])
+    return [out / "extensions.csv", out / "manual_grades.csv"]
+
+
 def build(out: Path = EXAMPLES_DIR, source: Path | None = None) -> list[Path]:
-    """Write the example zips and times.csv into `out`; return the zip paths."""
+    """Write the example zips, times.csv and the hand-grading CSVs into `out`; return the zip paths."""
     release, src = release_notebook(source)
     full = filled(release, src)
     notebooks = {
@@ -120,4 +147,5 @@ def build(out: Path = EXAMPLES_DIR, source: Path | None = None) -> list[Path]:
         writer.writerow(["file", "timestamp"])
         for name, (_, when) in EXAMPLES.items():
             writer.writerow([name, when])
+    write_hand_grading(out)
     return paths

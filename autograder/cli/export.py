@@ -1,8 +1,8 @@
-"""`python -m autograder export <out>`: rewrite `<out>/grades.csv` and report.png from the gradebook.
+"""`ps1 export <out>`: rewrite `<out>/grades.csv`, report.png and every feedback page from the gradebook.
 
 The late penalty is computed on the current total (automatic + manual grades), not taken from
 nbgrader: upstream computes it once, at autograde time, on the score known then, so manual grades
-entered later would escape it.
+entered later would escape it. The feedback pages are rebuilt too (autograder/results/feedback_pages.py).
 
 With `--canvas roster.csv` (Canvas's gradebook export) it also writes `<out>/canvas_import.csv` and
 `<out>/canvas_unmatched.csv`; exit status 1 when a graded student is not in the roster.
@@ -14,13 +14,15 @@ import argparse
 import sys
 from pathlib import Path
 
+from autograder.cli.parsing import command_parser
+from autograder.errors import InputError
 from autograder.results import canvas, report
-from autograder.results.grades_table import export
+from autograder.results.feedback_pages import refresh
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder export", description=__doc__.splitlines()[0])
-    parser.add_argument("out", type=Path, help="the --out folder of `python -m autograder grade`")
+    parser = command_parser("export", __doc__)
+    parser.add_argument("out", type=Path, help="the --out folder of `ps1 grade`")
     _add_canvas_options(parser)
     args = parser.parse_args(argv)
     roster = None
@@ -28,14 +30,13 @@ def main(argv: list[str] | None = None) -> int:
         try:  # before anything is written: a bad roster leaves every file as it was
             roster = canvas.read_roster(args.canvas, args.match_by, args.canvas_column)
         except canvas.RosterError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
+            raise InputError(str(exc)) from None
     elif args.canvas_column or args.match_by != canvas.DEFAULT_MATCH:
         parser.error("--match-by and --canvas-column need --canvas ROSTER.csv")
-    rows = export(args.out)
+    rows, pages = refresh(args.out)
     report.make_report(Path(args.out), rows)
     print(report.table(rows))
-    print(f"wrote {Path(args.out) / 'grades.csv'}")
+    print(f"wrote {Path(args.out) / 'grades.csv'}; rebuilt {len(pages)} feedback page(s)")
     return _canvas(args.out, roster, rows, args.match_by) if roster else 0
 
 
@@ -62,7 +63,7 @@ def _canvas(out: Path, roster: canvas.Roster, rows: list[dict], match_by: str) -
         return 0
     names = ", ".join(str(u["student"]) for u in result.graded_unmatched)
     print(
-        f"error: graded but not in the roster (by {canvas.MATCH_COLUMNS[match_by]}), so NOT in "
+        f"ps1 export: graded but not in the roster (by {canvas.MATCH_COLUMNS[match_by]}), so NOT in "
         f"{result.import_file.name}: {names}; see {result.unmatched_file}",
         file=sys.stderr,
     )

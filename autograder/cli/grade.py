@@ -1,4 +1,4 @@
-"""`python -m autograder grade <folder-of-zips>`: from the students' zips to grades.csv and report.png."""
+"""`ps1 grade <folder-of-zips>`: from the students' zips to grades.csv, report.png and feedback pages."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ import sys
 from pathlib import Path
 
 from autograder import ps1
+from autograder.cli.parsing import command_parser, positive_int
 from autograder.grading import coordinator
 from autograder.grading.jobs import FatalGradingError
+from autograder.results.extensions import EXTENSIONS
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder grade", description=__doc__.splitlines()[0])
+    parser = command_parser("grade", __doc__)
     parser.add_argument(
         "folder",
         type=Path,
@@ -22,11 +24,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--due", default=ps1.DUE_DATE, help=f"deadline (default {ps1.DUE_DATE!r})")
     parser.add_argument("--times", type=Path, help="CSV of file,timestamp (default: each zip's mtime)")
     parser.add_argument(
+        "--extensions",
+        type=Path,
+        help=f"CSV of student,due or student,days rows; kept as OUT/{EXTENSIONS}, used whenever present",
+    )
+    parser.add_argument(
         "--out", type=Path, default=coordinator.DEFAULT_OUT, help="output folder (default ./grading)"
     )
     parser.add_argument("--force", action="store_true", help="regrade every zip, changed or not")
     parser.add_argument(
-        "--workers", type=int, help="submissions graded at once (default: one per core; 1 = in this process)"
+        "--workers",
+        type=positive_int,
+        help="submissions graded at once (default: one per core; 1 = in this process)",
     )
     parser.add_argument("--scheduler", help="address of an existing Dask scheduler, e.g. tcp://host:8786")
     parser.add_argument("--db", help="SQLAlchemy URL of the class gradebook (default: SQLite in OUT/course)")
@@ -34,8 +43,6 @@ def main(argv: list[str] | None = None) -> int:
     # Benchmarks only: measures what the sandbox and the outside checks cost. Never grade students so.
     parser.add_argument("--no-sandbox-and-checks", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.workers is not None and args.workers < 1:
-        parser.error("--workers must be at least 1")
     try:
         coordinator.run(
             args.folder,
@@ -48,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
             scheduler=args.scheduler,
             db=args.db,
             secure=not args.no_sandbox_and_checks,
+            extensions_csv=args.extensions,
         )
     except FatalGradingError as exc:  # the setup is wrong: nothing was graded unconfined
         print(f"error: {exc}", file=sys.stderr)

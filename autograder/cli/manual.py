@@ -1,32 +1,32 @@
-"""`python -m autograder manual <out> <grades.csv>`: import manual grades, then re-export grades.csv.
+"""`ps1 manual <out> <grades.csv>`: import manual grades, then rewrite grades.csv and the feedback pages.
 
-The CSV has a header `student,question,points` (question = the cell's grade_id, as in the grades.csv
-columns). Each row sets nbgrader's manual score for that cell in the class gradebook, exactly as
-formgrader would; the late penalty is then recomputed on the new total.
+The CSV has a header `student,question,points` and optionally `comment` (question = the cell's grade_id,
+as in the grades.csv columns). Each row sets nbgrader's manual score (and the grader's comment) of that
+cell in the class gradebook, exactly as formgrader would; the late penalty is then recomputed on the
+new total and every feedback page rebuilt. One bad row changes nothing.
 """
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
+from autograder.cli.parsing import command_parser
 from autograder.results import report
-from autograder.results.grades_table import export
-from autograder.results.manual_grades import ManualGradeError, import_manual
+from autograder.results.feedback_pages import refresh
+from autograder.results.manual_grades import import_manual
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder manual", description=__doc__.splitlines()[0])
-    parser.add_argument("out", type=Path, help="the --out folder of `python -m autograder grade`")
-    parser.add_argument("csv", type=Path, help="CSV with columns student,question,points")
+    parser = command_parser("manual", __doc__)
+    parser.add_argument("out", type=Path, help="the --out folder of `ps1 grade`")
+    parser.add_argument("csv", type=Path, help="CSV with columns student,question,points[,comment]")
     args = parser.parse_args(argv)
-    try:
-        count = import_manual(args.out, args.csv)
-    except ManualGradeError as exc:
-        print(f"error: {exc}; nothing was changed")
-        return 1
-    rows = export(args.out)
+    imported: list[int] = []
+    rows, pages = refresh(args.out, lambda: imported.append(import_manual(args.out, args.csv)))
     report.make_report(args.out, rows)
     print(report.table(rows))
-    print(f"imported {count} manual grade(s); wrote {Path(args.out) / 'grades.csv'}")
+    print(
+        f"imported {imported[0]} manual grade(s); wrote {Path(args.out) / 'grades.csv'} "
+        f"and {len(pages)} feedback page(s)"
+    )
     return 0

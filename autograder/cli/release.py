@@ -1,4 +1,4 @@
-"""`python -m autograder release` (`make release`): regenerate what is made from the source notebook.
+"""`ps1 release` (`make release`): regenerate what is made from the source notebook.
 
 Writes `notebooks/PS1.ipynb` (the student's release) and `nbgrader_course/PS1.py` (the jupytext pair
 for review); with `--solution` also re-executes `solutions/PS1_solution.ipynb`.
@@ -6,14 +6,13 @@ for review); with `--solution` also re-executes `solutions/PS1_solution.ipynb`.
 
 from __future__ import annotations
 
-import argparse
-
 from autograder.authoring.release import write_pair, write_release, write_solution
+from autograder.cli.parsing import command_parser
 from autograder.ps1 import PAIRED_SCRIPT, RELEASE_NOTEBOOK, REPO_DIR, SOLUTION_NOTEBOOK
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder release", description=__doc__)
+    parser = command_parser("release", __doc__)
     parser.add_argument(
         "--solution", action="store_true", help="also re-execute the solution notebook into solutions/"
     )

@@ -21,6 +21,7 @@ from nbgrader.api import Gradebook
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.dbutil import ALEMBIC_DIR
+from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 from autograder import ps1
@@ -44,6 +45,7 @@ c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     "autograder.nbgrader_ext.feedback.HideHiddenTests",
+    "autograder.nbgrader_ext.feedback.GradeSummary",
 ]
 from autograder.nbgrader_ext.feedback_math import configure_feedback_math
 
@@ -226,10 +228,12 @@ def _alembic_head() -> str | None:
         return None
 
 
-def api(course: Path) -> NbGraderAPI:
-    """nbgrader's API on a course folder, configured by its nbgrader_config.py (errors raise)."""
+def api(course: Path, extra: Config | None = None) -> NbGraderAPI:
+    """nbgrader's API on a course folder, configured by its nbgrader_config.py and then `extra`."""
     nbgrader_setup()
     cfg = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    if extra is not None:
+        cfg.merge(extra)
     cfg.CourseDirectory.root = str(course)
     if "db_url" not in cfg.CourseDirectory:
         cfg.CourseDirectory.db_url = default_db_url(course)

@@ -15,9 +15,6 @@ private course with a sandboxed kernel. Steps:
 
 from __future__ import annotations
 
-import contextlib
-import csv
-import fcntl
 import hashlib
 import json
 import os
@@ -34,6 +31,7 @@ from tqdm import tqdm
 
 from autograder import ps1
 from autograder.course import grading_course as cd
+from autograder.course.run_lock import run_lock
 from autograder.course.state import load_state, save_state
 from autograder.deadlines import parse_time
 from autograder.grading.collect import (
@@ -44,16 +42,16 @@ from autograder.grading.collect import (
     student_id_from_zip,
 )
 from autograder.grading.gradebook_writer import GradebookWriter
+from autograder.grading.inputs import check_inputs, read_times
 from autograder.grading.jobs import Job, Result, limit_threads, make_template, scratch_root
 from autograder.grading.pool import make_pool
 from autograder.grading.submitted_folder import find_collected, read_collected, submitted_folder
 from autograder.nbgrader_ext.sandbox import sandbox_mode, sandbox_warning
 from autograder.ps1 import ASSIGNMENT, NOTEBOOK, SOURCE_DIR
-from autograder.results import report
+from autograder.results import extensions, feedback_pages, report
 from autograder.results.grades_table import export
 
 DEFAULT_OUT = Path("grading")
-LOCK = ".lock"
 
 
 @dataclass
@@ -63,19 +61,6 @@ class Candidate:
     submitted: datetime
     sha256: str
     warning: str | None
-
-
-def read_times(path: Path) -> dict[str, datetime]:
-    """`file,timestamp` rows (a header row is allowed) -> submission time per zip file name."""
-    times: dict[str, datetime] = {}
-    with path.open(newline="", encoding="utf-8") as fh:
-        for row in csv.reader(fh):
-            if not row or row[0].strip().lower() in ("file", "") or row[0].startswith("#"):
-                continue
-            if len(row) < 2:
-                raise ValueError(f"{path}: row {row!r} needs file,timestamp")
-            times[Path(row[0].strip()).name] = parse_time(row[1])
-    return times
 
 
 def shown(name: str) -> str:
@@ -141,20 +126,6 @@ class Run:
 def scratch_name(out: Path) -> str:
     """The scratch folder of runs on `out` (in each worker's temp dir): swept after a crash."""
     return "autograder-" + hashlib.sha256(str(out).encode()).hexdigest()[:12]
-
-
-@contextlib.contextmanager
-def run_lock(out: Path):
-    """One grading run per output folder; the kernel releases the lock if the run is killed.
-
-    A lockf (POSIX) lock, not flock: forked Dask workers inherit the file but not the lock, so a
-    worker outliving a killed coordinator for a moment does not block the next run."""
-    with (out / LOCK).open("w") as fh:
-        try:
-            fcntl.lockf(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:  # EAGAIN or EACCES, as the platform reports a held lock
-            raise SystemExit(f"error: another grading run is using {out}") from None
-        yield
 
 
 def _entry(cand: Candidate) -> dict:
@@ -299,19 +270,22 @@ def run(
     scheduler: str | None = None,
     db: str | None = None,
     secure: bool = True,
+    extensions_csv: Path | None = None,
 ) -> list[dict]:
     """Grade every zip in `folder` into `out`; return the grades.csv rows.
 
     `workers` jobs at once (default: one per core; 1 = in this process), or on the Dask cluster at
     `scheduler`; `db` is the class gradebook's SQLAlchemy URL (default SQLite in `out/course`);
-    `secure=False` (benchmarks only) drops the sandbox and the outside checks.
+    `secure=False` (benchmarks only) drops the sandbox and the outside checks; `extensions_csv`
+    becomes `<out>/extensions.csv` (student,due or student,days rows). Bad input raises InputError
+    before anything is written.
     """
     warnings.filterwarnings("ignore", message=".*not in session.*")  # SQLAlchemy notes from nbgrader
     folder, out = Path(folder).resolve(), Path(out).resolve()
-    if not folder.is_dir():
-        raise SystemExit(f"error: {folder} is not a folder of zips or nbgrader's submitted/ folder")
-    out.mkdir(parents=True, exist_ok=True)
+    due_at = check_inputs(folder, out, due, times_csv, extensions_csv, workers, scheduler, db)
     with run_lock(out):
+        if extensions_csv is not None:
+            extensions.install(out, Path(extensions_csv), due_at)
         return _run_locked(folder, out, due, times_csv, force, source, quiet, workers, scheduler, db, secure)
 
 
@@ -350,11 +324,22 @@ def _run_locked(
     stopping = threading.Thread(target=_stop, args=(pool, scratch))  # overlaps export and report
     stopping.start()
     rows = export(out)
+    notes += _rebuild_feedback(out, rows)
+    notes += extensions.unknown_students(extensions.load(out, due_at), set(state["students"]))
     report.make_report(out, rows)
     stopping.join()
     if not quiet:
         _print_summary(out, rows, notes, todo, by_student, elapsed)
     return rows
+
+
+def _rebuild_feedback(out: Path, rows: list[dict]) -> list[str]:
+    """Every page from the gradebook (manual grades, extensions, final score); grades stay if it fails."""
+    try:
+        feedback_pages.rebuild(out, rows)
+    except RuntimeError as exc:
+        return [f"feedback pages were not rebuilt ({str(exc).splitlines()[0]}): run `ps1 feedback {out}`"]
+    return []
 
 
 def _stop(pool, scratch: str) -> None:

@@ -4,15 +4,18 @@ Upstream `generate_feedback` renders the autograded notebook as is, so every hid
 from the gradebook at autograde time) is shown in full, and a failing one shows its source line in the
 traceback. `HideHiddenTests`, added to `GenerateFeedback.preprocessors` by grade.py, cuts the
 `### BEGIN/END HIDDEN TESTS` regions out of each cell and, for cells that had one, replaces any error
-output by its exception name only.
+output by its exception name only. `GradeSummary` puts the student's final result (status, late days,
+penalty, final score and the message of grades.csv) at the top of the page when the feedback is rebuilt
+from the gradebook (results/feedback_pages.py sets `GradeSummary.summaries`).
 """
 
 from __future__ import annotations
 
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat.notebooknode import NotebookNode, from_dict
+from nbformat.v4 import new_markdown_cell
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Unicode
+from traitlets import Dict, Unicode
 
 NOTE = "# (hidden tests are not shown)"
 
@@ -59,3 +62,17 @@ class HideHiddenTests(NbGraderPreprocessor):
                 outputs.append(out)
         cell.outputs = outputs
         return cell, resources
+
+
+class GradeSummary(NbGraderPreprocessor):
+    """Insert the student's final result as the first cell of the feedback page (no summary: no cell)."""
+
+    summaries = Dict(help="student id -> markdown summary of the final result").tag(config=True)
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> tuple[NotebookNode, ResourcesDict]:
+        text = self.summaries.get(resources.get("nbgrader", {}).get("student"))
+        if text:
+            cell = new_markdown_cell(text)
+            cell.metadata["autograder"] = {"summary": True}
+            nb.cells.insert(0, cell)
+        return nb, resources

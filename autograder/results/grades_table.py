@@ -15,10 +15,13 @@ from nbgrader.api import Gradebook, MissingEntry
 
 from autograder import ps1
 from autograder.course import grading_course as cd
-from autograder.course.state import load_state
+from autograder.course.state import STATE, load_state
 from autograder.deadlines import parse_time
+from autograder.errors import InputError
 from autograder.nbgrader_ext import late_policy
 from autograder.ps1 import ASSIGNMENT, NOTEBOOK_ID
+from autograder.results import extensions
+from autograder.results.extensions import Extension
 
 BASE_COLUMNS = [
     "student",
@@ -38,9 +41,23 @@ def _fmt(x: float | None) -> str:
     return f"{x:.2f}".rstrip("0").rstrip(".") if x != int(x) else str(int(x))
 
 
-def student_row(gb: Gradebook, student: str, entry: dict, cells: list[dict], due: datetime) -> dict:
-    """One grades.csv row; error rows have empty scores, never a 0 that looks earned."""
+def student_row(
+    gb: Gradebook,
+    student: str,
+    entry: dict,
+    cells: list[dict],
+    due: datetime,
+    extension: Extension | None = None,
+) -> dict:
+    """One grades.csv row; error rows have empty scores, never a 0 that looks earned.
+
+    Lateness is measured against the student's extension when there is one; the submission time
+    (state.json) is never changed.
+    """
     messages = list(entry.get("messages", []))
+    if extension is not None:
+        due = extension.due
+        messages.insert(0, extension.label)
     row: dict = {"student": student, "max_score": _fmt(sum(c["points"] for c in cells))}
     submitted = datetime.fromisoformat(entry["submitted"])
     days = late_policy.late_days((submitted - due).total_seconds(), ps1.GRACE_MINUTES)
@@ -66,15 +83,16 @@ def student_row(gb: Gradebook, student: str, entry: dict, cells: list[dict], due
         raw += score or 0.0
         row[cell["grade_id"]] = _fmt(score or 0.0)
     penalty = late_policy.late_penalty(raw, days, ps1.PERCENT_PER_DAY, ps1.MAX_LATE_DAYS)
+    first = 1 if extension is not None else 0  # the extension's note stays first: it explains the rest
     if late_policy.too_late(days, ps1.MAX_LATE_DAYS):
         status = "too_late"
         penalty = raw
         messages.insert(
-            0, f"{days} days late (limit {ps1.MAX_LATE_DAYS}): not accepted, raw score for reference"
+            first, f"{days} days late (limit {ps1.MAX_LATE_DAYS}): not accepted, raw score for reference"
         )
     elif days > 0:
         status = "late"
-        messages.insert(0, f"{days} day(s) late: -{_fmt(ps1.PERCENT_PER_DAY * days)}%")
+        messages.insert(first, f"{days} day(s) late: -{_fmt(ps1.PERCENT_PER_DAY * days)}%")
     else:
         status = "ok"
     if pending:
@@ -85,17 +103,27 @@ def student_row(gb: Gradebook, student: str, entry: dict, cells: list[dict], due
     return row
 
 
+def graded_state(out: Path) -> dict:
+    """state.json of a folder that was graded; InputError (one line) if `grade` never ran there."""
+    state = load_state(out)
+    if not state.get("students") and not (Path(out) / "course" / ps1.GRADEBOOK_FILE).exists():
+        raise InputError(f"{out} holds no grading run (no {STATE}): run `ps1 grade FOLDER --out {out}` first")
+    return state
+
+
 def export(out: Path) -> list[dict]:
     """Write `<out>/grades.csv`; return its rows (sorted by student)."""
     out = Path(out).resolve()
     course = out / "course"
-    state = load_state(out)
+    state = graded_state(out)
     due = parse_time(state.get("due", ps1.DUE_DATE))
+    extended = extensions.load(out, due)
     cells = cd.graded_cells()
     rows = []
     with cd.gradebook(course) as gb:
         for student in sorted(state["students"]):
-            rows.append(student_row(gb, student, state["students"][student], cells, due))
+            entry = state["students"][student]
+            rows.append(student_row(gb, student, entry, cells, due, extended.get(student)))
     columns = BASE_COLUMNS + [c["grade_id"] for c in cells]
     tmp = out / "grades.csv.tmp"
     with tmp.open("w", newline="", encoding="utf-8") as fh:

@@ -20,9 +20,9 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from helpers.commands import ps1, refused
 
 from autograder.authoring import examples as make_examples
-from autograder.cli import manual
 from autograder.course import grading_course as cd
 from autograder.grading import coordinator
 from autograder.nbgrader_ext.feedback import strip_hidden
@@ -140,9 +140,11 @@ def test_make_examples_is_reproducible_and_committed_zips_fit_the_notebook(tmp_p
     """Zips are rebuilt byte for byte; the committed ones carry the current notebook's graded cells."""
     make_examples.build(tmp_path / "a")
     make_examples.build(tmp_path / "b")
-    for name in [*make_examples.EXAMPLES, "times.csv"]:
+    csvs = ["times.csv", "extensions.csv", "manual_grades.csv"]
+    for name in [*make_examples.EXAMPLES, *csvs]:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
-    assert (tmp_path / "a" / "times.csv").read_bytes() == (EXAMPLES / "times.csv").read_bytes()
+    for name in csvs:
+        assert (tmp_path / "a" / name).read_bytes() == (EXAMPLES / name).read_bytes(), name
 
     def ids(path: Path) -> list[str]:
         with zipfile.ZipFile(path) as zf:
@@ -321,9 +323,9 @@ def test_manual_grades_then_penalty_on_the_new_total(graded: SimpleNamespace, tm
         f"student,question,points\nGraceHopper,{written[0]['grade_id']},{written[0]['points'] + 1}\n"
     )
     before = _csv(graded.out)["GraceHopper"]
-    assert manual.main([str(graded.out), str(bad)]) == 1
+    refused(ps1("manual", graded.out, bad), "line 2", "outside 0..")  # stderr, exit status 2
     assert _csv(graded.out)["GraceHopper"] == before
-    assert manual.main([str(graded.out), str(sheet)]) == 0
+    assert ps1("manual", graded.out, sheet).returncode == 0
     row = _csv(graded.out)["GraceHopper"]
     assert float(row["raw_score"]) == 100
     assert (float(row["late_penalty"]), float(row["score"]), row["status"]) == (20.0, 80.0, "late")

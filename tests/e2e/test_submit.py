@@ -45,9 +45,9 @@ def test_zip_name() -> None:
 
 
 def test_refuses_missing_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert submit_cli.main(["--notebook", str(RELEASE), "--out", str(tmp_path)]) == 1
+    assert submit_cli.main(["--notebook", str(RELEASE), "--out", str(tmp_path)]) == 2
     assert (
-        'your name is missing: python -m autograder submit --name "Your Full Name"' in capsys.readouterr().out
+        'your name is missing: python -m autograder submit --name "Your Full Name"' in capsys.readouterr().err
     )
     assert list(tmp_path.iterdir()) == []
 
@@ -56,11 +56,11 @@ def test_refuses_a_notebook_that_is_not_ps1(tmp_path: Path, capsys: pytest.Captu
     other = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1", execution_count=1)])
     path = tmp_path / "Other.ipynb"
     nbformat.write(other, path)
-    assert submit_cli.main(["--name", "Ada Lovelace", "--notebook", str(path), "--out", str(tmp_path)]) == 1
-    assert "is not the PS1 notebook" in capsys.readouterr().out
+    assert submit_cli.main(["--name", "Ada Lovelace", "--notebook", str(path), "--out", str(tmp_path)]) == 2
+    assert "is not the PS1 notebook" in capsys.readouterr().err
     path.write_text("not json")
-    assert submit_cli.main(["--name", "Ada Lovelace", "--notebook", str(path), "--out", str(tmp_path)]) == 1
-    assert "is not a readable notebook" in capsys.readouterr().out
+    assert submit_cli.main(["--name", "Ada Lovelace", "--notebook", str(path), "--out", str(tmp_path)]) == 2
+    assert "is not a readable notebook" in capsys.readouterr().err
 
 
 def test_refuses_a_notebook_never_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -69,8 +69,8 @@ def test_refuses_a_notebook_never_run(tmp_path: Path, capsys: pytest.CaptureFixt
         if cell["cell_type"] == "code":
             cell["execution_count"] = None
     path = _write(tmp_path, nb)
-    assert submit_cli.main(["--name", "Ada Lovelace", "--notebook", str(path), "--out", str(tmp_path)]) == 1
-    assert "was never run: open it, choose Run > Run All Cells" in capsys.readouterr().out
+    assert submit_cli.main(["--name", "Ada Lovelace", "--notebook", str(path), "--out", str(tmp_path)]) == 2
+    assert "was never run: open it, choose Run > Run All Cells" in capsys.readouterr().err
 
 
 def test_refuses_deleted_and_duplicated_graded_cells(tmp_path: Path) -> None:

@@ -1,0 +1,142 @@
+"""What `grade` is given, checked before anything is written: each bad input is one InputError line.
+
+The folder of zips, the deadline, the times and extensions CSVs, the worker count, the Dask scheduler's
+address, the gradebook URL and the output folder are all checked here, in that order, so a mistake
+is reported before `<out>` is created or touched (the output folder is made last).
+"""
+
+from __future__ import annotations
+
+import csv
+import socket
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from autograder.deadlines import parse_time
+from autograder.errors import InputError
+from autograder.grading.submitted_folder import submitted_folder
+from autograder.ps1 import ZIP_PREFIX
+from autograder.results.extensions import read_extensions
+
+SCHEDULER_TIMEOUT = 5.0  # seconds to wait for a TCP connection to --scheduler
+
+
+def check_folder(folder: Path) -> None:
+    """The folder exists and holds at least one .zip, or is nbgrader's submitted/ folder (or its course)."""
+    if not folder.exists():
+        raise InputError(f"{folder} does not exist: give the folder holding the students' zips")
+    if not folder.is_dir():
+        raise InputError(f"{folder} is a file, not a folder: give the folder holding the students' zips")
+    if submitted_folder(folder) is not None:
+        return
+    if not any(p.name.lower().endswith(".zip") for p in folder.iterdir()):
+        raise InputError(
+            f"no .zip file in {folder}: put the students' {ZIP_PREFIX}<FullName>.zip files there "
+            "(or give nbgrader's submitted/ folder after `nbgrader collect`)"
+        )
+
+
+def check_scheduler(address: str, timeout: float = SCHEDULER_TIMEOUT) -> None:
+    """A TCP connection to the Dask scheduler at `address` (tcp://host:port) opens within `timeout`."""
+    hostport = address.split("://", 1)[-1].rstrip("/")
+    host, _, port = hostport.rpartition(":")
+    if not host or not port.isdigit():
+        raise InputError(f"--scheduler {address!r}: give the scheduler's address as tcp://host:port")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except TimeoutError:
+        raise InputError(
+            f"no Dask scheduler answered at {address} within {timeout:g} s (timeout): is it running?"
+        ) from None
+    except OSError as exc:
+        raise InputError(f"cannot reach the Dask scheduler at {address}: {exc.strerror or exc}") from None
+
+
+def check_db(url: str) -> None:
+    """`url` is an SQLAlchemy URL whose database driver is installed and which accepts a connection."""
+    try:
+        parsed = make_url(url)
+        engine = create_engine(parsed)
+    except (ArgumentError, SQLAlchemyError, ValueError) as exc:
+        raise InputError(
+            f"--db {url!r} is not a usable SQLAlchemy URL ({exc}): e.g. sqlite:////path/gradebook.db"
+        ) from None
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        parent = Path(parsed.database).parent
+        if not parent.is_dir():
+            raise InputError(f"--db {url!r}: the folder {parent} does not exist")
+    try:
+        engine.connect().close()
+    except SQLAlchemyError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"--db {url!r}: cannot connect to the gradebook: {first}") from None
+    finally:
+        engine.dispose()
+
+
+def make_out(out: Path) -> None:
+    """Create the output folder (or find it) and make sure a file can be written in it."""
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is a file: give a folder for grades.csv, report.png and the course")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise InputError(f"cannot write in the output folder {out}: {exc.strerror or exc}") from None
+
+
+def check_inputs(
+    folder: Path,
+    out: Path,
+    due: str,
+    times_csv: Path | None,
+    extensions_csv: Path | None,
+    workers: int | None,
+    scheduler: str | None,
+    db: str | None,
+) -> datetime:
+    """Check everything `grade` was given, then create `out`; return the deadline (UTC)."""
+    check_folder(folder)
+    try:
+        due_at = parse_time(due)
+    except InputError as exc:
+        raise InputError(f"--due: {exc}") from None
+    if times_csv is not None:
+        read_times(Path(times_csv))
+    if extensions_csv is not None:
+        read_extensions(Path(extensions_csv), due_at)
+    if workers is not None and workers < 1:
+        raise InputError(f"--workers {workers}: use 1 or more")
+    if scheduler:
+        check_scheduler(scheduler)
+    if db:
+        check_db(db)
+    make_out(out)
+    return due_at
+
+
+def read_times(path: Path) -> dict[str, datetime]:
+    """`file,timestamp` rows (a header row and # comments allowed) -> submission time per zip file name."""
+    times: dict[str, datetime] = {}
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            rows = list(enumerate(csv.reader(fh), start=1))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the times file {path}: {exc}") from None
+    for n, row in rows:
+        if not row or row[0].strip().lower() in ("file", "") or row[0].startswith("#"):
+            continue
+        where = f"{path} line {n} ({','.join(row)})"
+        if len(row) < 2 or not row[1].strip():
+            raise InputError(f"{where}: a row is file,timestamp")
+        try:
+            times[Path(row[0].strip()).name] = parse_time(row[1])
+        except InputError as exc:
+            raise InputError(f"{where}: {exc}") from None
+    return times

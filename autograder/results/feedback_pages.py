@@ -1,0 +1,82 @@
+"""Feedback pages that follow the gradebook: rebuilt from the current grades, manual ones included.
+
+A page made at grading time knows only the automatic score. After grading by hand (formgrader or
+`ps1 manual`) or a new extension, `rebuild` writes export's late penalty (computed on the current
+total, against the student's own deadline) into nbgrader's gradebook and re-runs nbgrader's
+`generate_feedback` on the class course: the page then shows each written answer's manual points and
+the grader's comment, the penalty, and (GradeSummary) the status, late days and final score of
+grades.csv. The course's preprocessors still cut the hidden tests out. `refresh` is what the commands
+call: grades.csv and every page, under the output folder's run lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from nbgrader.api import MissingEntry
+from traitlets.config import Config
+
+from autograder.course import grading_course as cd
+from autograder.course.run_lock import run_lock
+from autograder.ps1 import ASSIGNMENT, NOTEBOOK_ID
+from autograder.results.grades_table import export, graded_state
+
+
+def page_path(out: Path, student: str) -> Path:
+    """Where a student's feedback page is."""
+    return Path(out).resolve() / "course" / "feedback" / student / ASSIGNMENT / f"{NOTEBOOK_ID}.html"
+
+
+def summary(row: dict) -> str:
+    """The top of a student's page: the same numbers and message as the student's grades.csv row."""
+    lines = [
+        f"## Final score: {row['score']} / {row['max_score']} (status: {row['status']})",
+        "",
+        f"- points before the late penalty: {row['raw_score']}",
+        f"- late days: {row['late_days']}",
+        f"- late penalty: -{row['late_penalty'] or 0}",
+    ]
+    if row.get("message"):
+        lines.append(f"- notes: {row['message']}")
+    return "\n".join(lines)
+
+
+def write_penalties(course: Path, rows: list[dict]) -> None:
+    """Store each graded student's penalty in the gradebook, where nbgrader's feedback reads it."""
+    with cd.gradebook(course) as gb:
+        for row in rows:
+            if row["status"] == "error":
+                continue
+            try:
+                nb = gb.find_submission_notebook(NOTEBOOK_ID, ASSIGNMENT, row["student"])
+            except MissingEntry:
+                continue
+            penalty = float(row["late_penalty"] or 0)
+            nb.late_submission_penalty = penalty if penalty > 0 else None
+        gb.db.commit()
+
+
+def rebuild(out: Path, rows: list[dict]) -> list[Path]:
+    """Rebuild every graded student's page from the gradebook; return the pages. Hold the run lock."""
+    out = Path(out).resolve()
+    course = out / "course"
+    write_penalties(course, rows)
+    graded = [r for r in rows if r["status"] != "error"]
+    extra = Config()
+    extra.GradeSummary.summaries = {r["student"]: summary(r) for r in graded}
+    result = cd.api(course, extra).generate_feedback(ASSIGNMENT, force=True)
+    if not result["success"]:
+        raise RuntimeError("nbgrader generate_feedback failed:\n" + result.get("log", "") + result["error"])
+    return [page_path(out, r["student"]) for r in graded if page_path(out, r["student"]).exists()]
+
+
+def refresh(out: Path, change: Callable[[], object] | None = None) -> tuple[list[dict], list[Path]]:
+    """Under the run lock: `change` (e.g. importing manual grades), then grades.csv and every page."""
+    out = Path(out).resolve()
+    graded_state(out)  # a folder never graded: one line, before anything is touched
+    with run_lock(out):
+        if change is not None:
+            change()
+        rows = export(out)
+        return rows, rebuild(out, rows)
