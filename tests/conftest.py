@@ -10,18 +10,17 @@ training images).
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 import nbformat
 import numpy as np
 import pytest
+from helpers.commands import run_ps1
 from helpers.nbgrader_cli import autograde, scores, submit
 
 from autograder.authoring.release import generate_release
-from autograder.ps1 import COURSE_DIR, QUESTIONS, REPO_DIR, SOLUTION_NOTEBOOK, SOURCE_NOTEBOOK
+from autograder.ps1 import COURSE_DIR, QUESTIONS, SOLUTION_NOTEBOOK, SOURCE_NOTEBOOK
 
 
 def _ell_prime(x: float) -> float:
@@ -157,12 +156,6 @@ def copy_examples(folder: Path, students: list[str]) -> Path:
 EXPORT_STUDENTS = ["AdaLovelace", "AlanTuring", "GraceHopper", "KurtGodel", "UntouchedRelease", "NoNotebook"]
 
 
-def run_autograder(*args: object) -> subprocess.CompletedProcess:
-    """`python -m autograder ARGS` as a real subprocess, from the repository folder."""
-    command = [sys.executable, "-m", "autograder", *map(str, args)]
-    return subprocess.run(command, cwd=REPO_DIR, capture_output=True, text=True, timeout=900)
-
-
 @pytest.fixture(scope="session")
 def export_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An --out folder graded once by `python -m autograder grade`, Ada's written answers graded by
@@ -170,7 +163,7 @@ def export_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("export")
     zips = copy_examples(root / "zips", EXPORT_STUDENTS)
     out = root / "out"
-    graded = run_autograder("grade", zips, "--times", zips / "times.csv", "--out", out, "--workers", "1")
+    graded = run_ps1("grade", zips, "--times", zips / "times.csv", "--out", out, "--workers", "1")
     assert graded.returncode == 0, graded.stderr[-3000:]
     sheet = root / "sheet.csv"
     written = [q for q in QUESTIONS if q.manual]  # the first at full marks, the others at half: partial
@@ -178,6 +171,6 @@ def export_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
         f"AdaLovelace,{q.grade_id},{q.points if i == 0 else q.points / 2}\n" for i, q in enumerate(written)
     ]
     sheet.write_text("student,question,points\n" + "".join(lines))
-    manual = run_autograder("manual", out, sheet)
+    manual = run_ps1("manual", out, sheet)
     assert manual.returncode == 0, manual.stderr[-3000:]
     return out

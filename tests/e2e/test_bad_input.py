@@ -10,7 +10,7 @@ import socket
 from pathlib import Path
 
 import pytest
-from helpers.commands import ps1, refused
+from helpers.commands import refused, run_ps1
 
 from autograder.ps1 import EXAMPLES_DIR
 
@@ -27,7 +27,7 @@ def inbox(tmp_path: Path) -> Path:
 
 def _grade_refused(tmp_path: Path, inbox: Path, *options: object, words: tuple[str, ...]) -> None:
     out = tmp_path / "out"
-    refused(ps1("grade", inbox, "--out", out, *options), *words)
+    refused(run_ps1("grade", inbox, "--out", out, *options), *words)
     assert not out.exists(), "a refused run must not create or touch the output folder"
 
 
@@ -92,41 +92,41 @@ def test_bad_db_url(tmp_path: Path, inbox: Path, url: str) -> None:
 def test_output_folder_that_cannot_be_written(tmp_path: Path, inbox: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder\n")
-    refused(ps1("grade", inbox, "--out", blocker), "is a file")
-    refused(ps1("grade", inbox, "--out", blocker / "out"), "cannot write in the output folder")
+    refused(run_ps1("grade", inbox, "--out", blocker), "is a file")
+    refused(run_ps1("grade", inbox, "--out", blocker / "out"), "cannot write in the output folder")
     assert blocker.read_text() == "not a folder\n"
 
 
 @pytest.mark.parametrize("command", ["export", "feedback"])
 def test_folder_never_graded(tmp_path: Path, command: str) -> None:
-    refused(ps1(command, tmp_path), "no grading run", "ps1 grade")
-    refused(ps1(command, tmp_path / "missing"), "no grading run")
+    refused(run_ps1(command, tmp_path), "no grading run", "ps1 grade")
+    refused(run_ps1(command, tmp_path / "missing"), "no grading run")
     assert list(tmp_path.iterdir()) == []
 
 
 def test_manual_on_a_folder_never_graded(tmp_path: Path) -> None:
     sheet = tmp_path / "manual.csv"
     sheet.write_text("student,question,points\nAda,p1a_written,3\n")
-    refused(ps1("manual", tmp_path / "out", sheet), "no grading run")
+    refused(run_ps1("manual", tmp_path / "out", sheet), "no grading run")
 
 
 def test_manual_sheet_with_unknown_names(tmp_path: Path, inbox: Path) -> None:
     """A graded folder (one broken zip: no kernel needed); unknown student, unknown question, no header."""
     out = tmp_path / "out"
-    graded = ps1("grade", inbox, "--out", out)
+    graded = run_ps1("grade", inbox, "--out", out)
     assert graded.returncode == 0, graded.stderr
     before = (out / "grades.csv").read_bytes()
     sheet = tmp_path / "manual.csv"
     sheet.write_text("student,question,points\nNobody,p1a_written,3\n")
-    refused(ps1("manual", out, sheet), "line 2", "unknown student 'Nobody'")
+    refused(run_ps1("manual", out, sheet), "line 2", "unknown student 'Nobody'")
     sheet.write_text("student,question,points\nBrokenZip,p9_essay,3\n")
-    refused(ps1("manual", out, sheet), "line 2", "unknown question 'p9_essay'")
+    refused(run_ps1("manual", out, sheet), "line 2", "unknown question 'p9_essay'")
     sheet.write_text("who,what\nBrokenZip,p1a_written\n")
-    refused(ps1("manual", out, sheet), "student,question,points")
-    refused(ps1("manual", out, tmp_path / "missing.csv"), "cannot read")
+    refused(run_ps1("manual", out, sheet), "student,question,points")
+    refused(run_ps1("manual", out, tmp_path / "missing.csv"), "cannot read")
     assert (out / "grades.csv").read_bytes() == before
 
 
 def test_unknown_command_and_bad_option() -> None:
-    refused(ps1("gradee"), "unknown command 'gradee'")
-    refused(ps1("export", "--colour", "blue"), "--colour")
+    refused(run_ps1("gradee"), "unknown command 'gradee'")
+    refused(run_ps1("export", "--colour", "blue"), "--colour")

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import run_autograder
+from helpers.commands import run_ps1
 
 from autograder import ps1
 from autograder.results import canvas
@@ -84,7 +84,7 @@ def test_canvas_file_matches_by_each_column(export_out: Path, tmp_path: Path, ma
     in_roster = [s for s in grades if s != LEFT_OUT]
     roster = write_roster(tmp_path / "roster.csv", in_roster, match_by)
     args = ["--match-by", match_by] if match_by != canvas.DEFAULT_MATCH else []
-    done = run_autograder("export", export_out, "--canvas", roster, *args)
+    done = run_ps1("export", export_out, "--canvas", roster, *args)
     assert done.returncode == 1, done.stderr  # a graded student is not in the roster
     assert "Traceback" not in done.stderr and LEFT_OUT in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
@@ -114,7 +114,7 @@ def test_every_graded_student_in_roster_exits_0_and_fills_a_named_column(
 ) -> None:
     grades = _grades(export_out)
     roster = write_roster(tmp_path / "roster.csv", list(grades), "login", ("Problem Set 1 (77)",))
-    done = run_autograder(
+    done = run_ps1(
         "export", export_out, "--canvas", roster, "--match-by", "login", "--canvas-column", "Problem Set 1"
     )
     assert done.returncode == 0, done.stderr
@@ -130,7 +130,7 @@ def test_bad_roster_is_one_line_exit_2_and_writes_nothing(export_out: Path, tmp_
     lines = roster.read_text(encoding="utf-8-sig").splitlines()
     broken = tmp_path / "no_login.csv"
     broken.write_text("\n".join(line.replace("SIS Login ID", "Login") for line in lines) + "\n")
-    done = run_autograder("export", export_out, "--canvas", broken, "--match-by", "login")
+    done = run_ps1("export", export_out, "--canvas", broken, "--match-by", "login")
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.count("\n") == 1 and "'SIS Login ID'" in done.stderr and str(broken) in done.stderr
     assert {p.name: p.read_bytes() for p in export_out.iterdir() if p.is_file()} == before

@@ -5,18 +5,18 @@ from __future__ import annotations
 from importlib.metadata import version
 
 import pytest
-from helpers.commands import PS1, ps1
+from helpers.commands import PS1, run_ps1
 
 from autograder.__main__ import COMMANDS, DISTRIBUTION
 
 
 def test_version_comes_from_the_package_metadata() -> None:
-    done = ps1("--version")
+    done = run_ps1("--version")
     assert done.returncode == 0 and done.stdout.strip() == f"ps1 {version(DISTRIBUTION)}"
 
 
 def test_top_level_help_lists_every_command() -> None:
-    done = ps1("--help")
+    done = run_ps1("--help")
     assert done.returncode == 0
     for name, text in COMMANDS.items():
         assert f"{name}" in done.stdout and text in done.stdout
@@ -24,7 +24,7 @@ def test_top_level_help_lists_every_command() -> None:
 
 @pytest.mark.parametrize("command", list(COMMANDS))
 def test_every_command_has_help(command: str) -> None:
-    done = ps1(command, "--help", timeout=120)
+    done = run_ps1(command, "--help", timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"usage: ps1 {command}")
 

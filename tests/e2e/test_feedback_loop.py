@@ -15,7 +15,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from helpers.commands import ps1, refused
+from helpers.commands import refused, run_ps1
 
 from autograder import ps1 as spec
 from autograder.course import grading_course as cd
@@ -48,7 +48,7 @@ def loop(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     extensions = root / "extensions.csv"
     extensions.write_text(f"student,due\nKurtGodel,2,medical note\nGraceHopper,{GRACE_DUE}\nKurt Godel,1\n")
     out = root / "out"
-    graded = ps1(
+    graded = run_ps1(
         "grade", zips, "--times", EXAMPLES_DIR / "times.csv", "--extensions", extensions,
         "--out", out, "--workers", "1",
     )  # fmt: skip
@@ -89,7 +89,7 @@ def test_grading_by_hand_shows_on_the_rebuilt_pages(loop: SimpleNamespace, tmp_p
             f"AdaLovelace,{q.grade_id},{q.points - 1:g},Ada on {q.grade_id}: one slip\n" for q in WRITTEN
         )
     )
-    done = ps1("manual", out, sheet)
+    done = run_ps1("manual", out, sheet)
     assert done.returncode == 0, done.stderr
     # Grace: as formgrader does, manual_score and manual_comment straight into the class gradebook
     with cd.gradebook(out / "course") as gb:
@@ -98,7 +98,7 @@ def test_grading_by_hand_shows_on_the_rebuilt_pages(loop: SimpleNamespace, tmp_p
             comment = gb.find_comment(q.grade_id, NOTEBOOK_ID, ASSIGNMENT, "GraceHopper")
             comment.manual_comment = f"Formgrader note on {q.grade_id}"
         gb.db.commit()
-    exported = ps1("export", out)
+    exported = run_ps1("export", out)
     assert exported.returncode == 0, exported.stderr
     rows = _csv(out)
     for student, note in (("AdaLovelace", "Ada on {}: one slip"), ("GraceHopper", "Formgrader note on {}")):
@@ -124,7 +124,7 @@ def test_grading_by_hand_shows_on_the_rebuilt_pages(loop: SimpleNamespace, tmp_p
 
 
 def test_feedback_command_lists_every_page(loop: SimpleNamespace) -> None:
-    done = ps1("feedback", loop.out)
+    done = run_ps1("feedback", loop.out)
     assert done.returncode == 0, done.stderr
     pages = [line for line in done.stdout.splitlines() if line.endswith(".html")]
     assert len(pages) == len(STUDENTS) and all(Path(p).exists() for p in pages)
@@ -137,7 +137,7 @@ def test_points_above_the_maximum_change_nothing(loop: SimpleNamespace, tmp_path
     sheet.write_text(
         f"student,question,points\nAdaLovelace,{q.grade_id},1\nKurtGodel,{q.grade_id},{q.points + 1}\n"
     )
-    refused(ps1("manual", loop.out, sheet), "line 3", f"outside 0..{q.points:g}")
+    refused(run_ps1("manual", loop.out, sheet), "line 3", f"outside 0..{q.points:g}")
     assert (loop.out / "grades.csv").read_bytes() == before
     with cd.gradebook(loop.out / "course") as gb:
         assert gb.find_grade(q.grade_id, NOTEBOOK_ID, ASSIGNMENT, "KurtGodel").manual_score is None

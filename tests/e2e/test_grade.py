@@ -20,7 +20,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from helpers.commands import ps1, refused
+from helpers.commands import refused, run_ps1
 
 from autograder.authoring import examples as make_examples
 from autograder.course import grading_course as cd
@@ -323,9 +323,9 @@ def test_manual_grades_then_penalty_on_the_new_total(graded: SimpleNamespace, tm
         f"student,question,points\nGraceHopper,{written[0]['grade_id']},{written[0]['points'] + 1}\n"
     )
     before = _csv(graded.out)["GraceHopper"]
-    refused(ps1("manual", graded.out, bad), "line 2", "outside 0..")  # stderr, exit status 2
+    refused(run_ps1("manual", graded.out, bad), "line 2", "outside 0..")  # stderr, exit status 2
     assert _csv(graded.out)["GraceHopper"] == before
-    assert ps1("manual", graded.out, sheet).returncode == 0
+    assert run_ps1("manual", graded.out, sheet).returncode == 0
     row = _csv(graded.out)["GraceHopper"]
     assert float(row["raw_score"]) == 100
     assert (float(row["late_penalty"]), float(row["score"]), row["status"]) == (20.0, 80.0, "late")

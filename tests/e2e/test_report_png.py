@@ -11,7 +11,7 @@ from pathlib import Path
 
 import matplotlib.image
 import pytest
-from conftest import run_autograder
+from helpers.commands import run_ps1
 
 from autograder import ps1
 from autograder.results import report
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def exported(export_out: Path) -> list[dict]:
     (export_out / "report.png").unlink(missing_ok=True)
-    done = run_autograder("export", export_out)
+    done = run_ps1("export", export_out)
     assert done.returncode == 0, done.stderr
     with (export_out / "grades.csv").open(newline="") as fh:
         return list(csv.DictReader(fh))

@@ -11,7 +11,7 @@ from autograder.ps1 import REPO_DIR
 PS1 = Path(sys.executable).parent / "ps1"  # installed by `pip install -e .` ([project.scripts])
 
 
-def ps1(*args: object, timeout: float = 600) -> subprocess.CompletedProcess:
+def run_ps1(*args: object, timeout: float = 600) -> subprocess.CompletedProcess:
     """`ps1 args...` run from the repository; stdout and stderr captured as text."""
     return subprocess.run(
         [str(PS1), *map(str, args)], cwd=REPO_DIR, capture_output=True, text=True, timeout=timeout
