@@ -11,6 +11,7 @@ COMMANDS = {
     "export": "instructor: rewrite grades.csv (late penalty on the current total)",
     "manual": "instructor: import a student,question,points CSV of manual grades",
     "submit": "student: check PS1.ipynb and make PS1_<FullName>.zip",
+    "handout": "instructor: write the student handout dist/PS1/ and dist/PS1.zip (no answers in it)",
 }
 
 
