@@ -26,9 +26,9 @@ from string import Template
 from packaging.requirements import Requirement
 
 from autograder import ps1
-from autograder.student import assignment as student_assignment
 
-STUDENT_PACKAGE_DIR = Path(student_assignment.__file__).resolve().parent
+# autograder/student/, shipped as files: read, never imported (authoring/ and student/ are siblings).
+STUDENT_PACKAGE_DIR = Path(__file__).resolve().parents[1] / "student"
 STUDENT_PACKAGE = "ps1_submit"  # the name autograder/student/ has in the handout
 ASSIGNMENT_FILE = "assignment.json"
 README_TEMPLATE = Path(__file__).resolve().parent / "templates" / "handout_README.md"
@@ -201,9 +201,11 @@ def readme() -> str:
     )
 
 
-def handout_files() -> dict[str, bytes]:
-    """Path inside the handout folder -> content: the whole handout."""
-    facts = student_assignment.Assignment.from_release(ps1.RELEASE_NOTEBOOK, ps1.NOTEBOOK, ps1.ZIP_PREFIX)
+def handout_files(assignment_json: str) -> dict[str, bytes]:
+    """Path inside the handout folder -> content: the whole handout.
+
+    `assignment_json` is what submit checks against (`Assignment.to_json()` of the student package,
+    made by the caller from the release and autograder/ps1.py)."""
     requirements = student_requirements()
     needed = {canonical(Requirement(line).name) for line in requirements if ";" not in line}
     files = {
@@ -215,7 +217,7 @@ def handout_files() -> dict[str, bytes]:
         "submit.py": LAUNCHER.format(
             title=title(), notebook=ps1.NOTEBOOK, package=STUDENT_PACKAGE, facts=ASSIGNMENT_FILE
         ).encode(),
-        f"{STUDENT_PACKAGE}/{ASSIGNMENT_FILE}": (facts.to_json() + "\n").encode(),
+        f"{STUDENT_PACKAGE}/{ASSIGNMENT_FILE}": (assignment_json + "\n").encode(),
     }
     for module in sorted(STUDENT_PACKAGE_DIR.glob("*.py")):
         files[f"{STUDENT_PACKAGE}/{module.name}"] = module.read_bytes()
@@ -234,9 +236,9 @@ def zip_bytes(files: dict[str, bytes], top: str) -> bytes:
     return buf.getvalue()
 
 
-def build(dist: Path = DIST_DIR) -> tuple[Path, Path]:
+def build(assignment_json: str, dist: Path = DIST_DIR) -> tuple[Path, Path]:
     """Write `dist/PS1/` and `dist/PS1.zip` (replacing older ones); return both paths."""
-    files = handout_files()
+    files = handout_files(assignment_json)
     dist.mkdir(parents=True, exist_ok=True)
     folder, archive = dist / title(), dist / f"{title()}.zip"
     staging = Path(tempfile.mkdtemp(prefix=f".{title()}-", dir=dist))

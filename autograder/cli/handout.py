@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from autograder.authoring.handout import DIST_DIR, HandoutError, build
+from autograder.cli.submit import assignment
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -14,7 +15,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DIST_DIR, help=f"output folder (default {DIST_DIR})")
     args = parser.parse_args(argv)
     try:
-        folder, archive = build(args.out)
+        folder, archive = build(assignment().to_json(), args.out)
     except HandoutError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

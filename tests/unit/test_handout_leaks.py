@@ -19,6 +19,7 @@ import pytest
 
 from autograder import ps1
 from autograder.authoring import handout
+from autograder.cli.submit import assignment
 from autograder.nbgrader_ext import checks, probe
 from autograder.student.assignment import Assignment
 
@@ -29,7 +30,7 @@ MIN_CHARS = 20
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    return handout.build(tmp_path_factory.mktemp("dist"))
+    return handout.build(assignment().to_json(), tmp_path_factory.mktemp("dist"))
 
 
 def _split_source() -> tuple[set[str], str]:
@@ -114,7 +115,7 @@ def test_the_handout_is_exactly_what_a_student_needs(built: tuple[Path, Path]) -
 
 
 def test_the_zip_is_reproducible(built: tuple[Path, Path], tmp_path: Path) -> None:
-    _, again = handout.build(tmp_path)
+    _, again = handout.build(assignment().to_json(), tmp_path)
     assert again.read_bytes() == built[1].read_bytes()
 
 
@@ -181,6 +182,6 @@ def test_student_requirements_are_the_repository_pins(built: tuple[Path, Path]) 
 def test_the_leak_search_finds_a_leak(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Built from the source notebook by mistake, the handout fails the search: the checks can fail."""
     monkeypatch.setattr(ps1, "RELEASE_NOTEBOOK", ps1.SOURCE_NOTEBOOK)
-    folder, _ = handout.build(tmp_path)
+    folder, _ = handout.build(assignment().to_json(), tmp_path)
     text = _texts(folder)[ps1.NOTEBOOK]
     assert sum(line in text for line in _split_source()[0]) == len(_split_source()[0])
