@@ -66,6 +66,17 @@ def title() -> str:
     return Path(ps1.NOTEBOOK).stem
 
 
+def heading() -> str:
+    """The release notebook's first Markdown heading ("Problem Set 1: ..."), for the README."""
+    release = json.loads(ps1.RELEASE_NOTEBOOK.read_text(encoding="utf-8"))
+    for cell in release["cells"]:
+        if cell["cell_type"] == "markdown":
+            first = "".join(cell["source"]).lstrip().splitlines()[0]
+            if first.startswith("# "):
+                return first[2:].strip()
+    return title()
+
+
 def canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
@@ -186,6 +197,7 @@ def readme() -> str:
     grace = f" (the first {ps1.GRACE_MINUTES} minutes count as on time)" if ps1.GRACE_MINUTES else ""
     return Template(README_TEMPLATE.read_text(encoding="utf-8")).substitute(
         title=title(),
+        heading=heading(),
         notebook=ps1.NOTEBOOK,
         setup=SETUP_COMMAND,
         submit=SUBMIT_COMMAND,
