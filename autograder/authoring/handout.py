@@ -108,7 +108,7 @@ def shipped_code() -> list[str]:
     release = json.loads(ps1.RELEASE_NOTEBOOK.read_text(encoding="utf-8"))
     code = ["".join(c["source"]) for c in release["cells"] if c["cell_type"] == "code"]
     code.append((ps1.REPO_DIR / "edf.py").read_text(encoding="utf-8"))
-    code += [p.read_text(encoding="utf-8") for p in sorted(STUDENT_PACKAGE_DIR.glob("*.py"))]
+    code += [p.read_text(encoding="utf-8") for p in student_package_files() if p.suffix == ".py"]
     return code
 
 
@@ -231,9 +231,18 @@ def handout_files(assignment_json: str) -> dict[str, bytes]:
         ).encode(),
         f"{STUDENT_PACKAGE}/{ASSIGNMENT_FILE}": (assignment_json + "\n").encode(),
     }
-    for module in sorted(STUDENT_PACKAGE_DIR.glob("*.py")):
-        files[f"{STUDENT_PACKAGE}/{module.name}"] = module.read_bytes()
+    for path in student_package_files():
+        files[f"{STUDENT_PACKAGE}/{path.relative_to(STUDENT_PACKAGE_DIR).as_posix()}"] = path.read_bytes()
     return files
+
+
+def student_package_files() -> list[Path]:
+    """Every file of autograder/student/ (modules and any data they read), without bytecode."""
+    return sorted(
+        p
+        for p in STUDENT_PACKAGE_DIR.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix not in {".pyc", ".pyo"}
+    )
 
 
 def zip_bytes(files: dict[str, bytes], top: str) -> bytes:

@@ -104,7 +104,10 @@ def _texts(folder: Path) -> dict[str, str]:
 def test_the_handout_is_exactly_what_a_student_needs(built: tuple[Path, Path]) -> None:
     folder, archive = built
     package = handout.STUDENT_PACKAGE
-    modules = {f"{package}/{p.name}" for p in handout.STUDENT_PACKAGE_DIR.glob("*.py")}
+    modules = {
+        f"{package}/{p.relative_to(handout.STUDENT_PACKAGE_DIR)}" for p in handout.student_package_files()
+    }
+    assert {f"{package}/{name}" for name in ("__init__.py", "submit.py", "pdf.py", "command.py")} <= modules
     expected = {ps1.NOTEBOOK, "edf.py", "requirements.txt", "environment.yml", "README.md", "submit.py"}
     expected |= modules | {f"{package}/{handout.ASSIGNMENT_FILE}"}
     assert set(_texts(folder)) == expected
