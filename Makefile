@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test test-fast lint format lab release examples bench clean
+.PHONY: setup demo test test-fast lint format lab release examples handout bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,8 +45,12 @@ release: setup
 examples: setup
 	$(BIN)/python -m autograder examples
 
+# What a student gets: dist/PS1/ and dist/PS1.zip (release notebook, edf.py, pinned packages, submit).
+handout: setup
+	$(BIN)/python -m autograder handout
+
 bench: setup
 	$(BIN)/python benchmarks/mlp.py
 
 clean:
-	rm -rf $(VENV) build nbgrader_course/release
+	rm -rf $(VENV) build dist nbgrader_course/release

@@ -15,6 +15,7 @@ COMMANDS = {
     "feedback": "instructor: rebuild every feedback page from the current gradebook",
     "export": "instructor: rewrite grades.csv (late penalty on the current total) and the feedback pages",
     "submit": "student: check PS1.ipynb and make PS1_<FullName>.zip",
+    "handout": "instructor: write the student handout dist/PS1/ and dist/PS1.zip (no answers in it)",
 }
 DISTRIBUTION = "ps1-bundle"  # pyproject's [project] name: the version comes from its metadata
 

@@ -2,7 +2,7 @@
 # # Problem Set 1: backpropagation in EDF
 #
 # This problem set is about EDF, the *Educational Framework*: a computation-graph library of a few
-# hundred lines of numpy in the file `edf.py` at the top of the repository. Keep it open while you work:
+# hundred lines of numpy in the file `edf.py` next to this notebook. Keep it open while you work:
 # every answer here is about what its `Forward`, `Backward` and ops actually do.
 #
 # **How this notebook works**
@@ -815,6 +815,7 @@ assert {"Affine", "Softmax", "LogLoss"} <= {type(node).__name__ for node in edf.
 #
 # 1. Run *Kernel → Restart & Run All* and check that every cell ran and every test cell passed.
 # 2. Save the notebook.
-# 3. In a terminal, from the repository folder, run
-#    `python -m autograder submit --name "Your Full Name"` (with your own name).
+# 3. In a terminal, in the folder of this notebook, run
+#    `python submit.py --name "Your Full Name"` (with your own name; from the course repository instead:
+#    `python -m autograder submit --name "Your Full Name"`).
 #    It makes a zip named `PS1_<FullName>.zip` holding this notebook and a PDF of it; hand in that zip.

@@ -1,29 +1,30 @@
-"""`ps1 submit --name "Full Name"`: check PS1.ipynb, run it, and make PS1_<FullName>.zip."""
+"""`ps1 submit --name "Full Name"`: check PS1.ipynb, run it, and make PS1_<FullName>.zip.
+
+The same command as the handout's `submit.py`: the facts it checks against come from the release
+notebook's nbgrader metadata and `autograder/ps1.py`, as the handout's `assignment.json` does.
+"""
 
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
 
-from autograder.cli.parsing import command_parser
-from autograder.ps1 import REPO_DIR
-from autograder.student.submit import DEFAULT_NOTEBOOK, SubmitError, submit
+from autograder.ps1 import NOTEBOOK, RELEASE_NOTEBOOK, ZIP_PREFIX
+from autograder.student import command
+from autograder.student.assignment import Assignment
+
+PROG = "ps1 submit"  # = python -m autograder submit
+
+
+def assignment() -> Assignment:
+    """PS1 as submit sees it: the release's nbgrader cells, the notebook's name and the zip prefix."""
+    return Assignment.from_release(RELEASE_NOTEBOOK, NOTEBOOK, ZIP_PREFIX)
+
+
+def default_notebook() -> Path:
+    """notebooks/PS1.ipynb of the working folder when there is one, else the repository's."""
+    here = Path("notebooks") / NOTEBOOK
+    return here if here.exists() else RELEASE_NOTEBOOK
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = command_parser("submit", __doc__)
-    parser.add_argument("--name", help='your full name, e.g. --name "Ada Lovelace"')
-    parser.add_argument("--notebook", type=Path, help=f"the notebook (default {DEFAULT_NOTEBOOK})")
-    parser.add_argument("--out", type=Path, default=Path("."), help="folder for the zip (default: here)")
-    parser.add_argument("--source", type=Path, help=argparse.SUPPRESS)  # another source notebook to match
-    args = parser.parse_args(argv)
-    notebook = args.notebook
-    if notebook is None:
-        notebook = DEFAULT_NOTEBOOK if DEFAULT_NOTEBOOK.exists() else REPO_DIR / DEFAULT_NOTEBOOK
-    try:
-        submit(args.name or "", notebook, args.out, args.source)
-    except SubmitError as exc:  # one line on stderr, exit status 2, no zip written
-        print(f"cannot submit: {exc}", file=sys.stderr)
-        return 2
-    return 0
+    return command.main(argv, assignment(), default_notebook(), PROG)

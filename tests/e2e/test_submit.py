@@ -1,4 +1,7 @@
-"""`python -m autograder submit`: refusals are fast; one real run executes the notebook and prints a PDF."""
+"""`ps1 submit`: refusals are fast and one line on stderr; real runs execute the notebook.
+
+The same student package runs in the handout (tests/e2e/test_handout.py runs it there).
+"""
 
 from __future__ import annotations
 
@@ -9,13 +12,15 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from autograder.authoring.examples import kill_kernel
 from autograder.cli import submit as submit_cli
-from autograder.ps1 import EXAMPLES_DIR, NOTEBOOK, REPO_DIR
+from autograder.ps1 import EXAMPLES_DIR, NOTEBOOK, RELEASE_NOTEBOOK, ZIP_PREFIX
 from autograder.student import pdf, submit
 from autograder.student.submit import Checked, SubmitError
 
 EXAMPLES = EXAMPLES_DIR
-RELEASE = REPO_DIR / "notebooks" / NOTEBOOK
+RELEASE = RELEASE_NOTEBOOK
+PS1 = submit_cli.assignment()
 
 
 def _example(name: str) -> dict:
@@ -37,17 +42,27 @@ def _write(tmp_path: Path, nb: dict) -> Path:
     return path
 
 
+def _refused(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    """Run the command, expect a refusal: exit 2, nothing on stdout, one line on stderr; return it."""
+    assert submit_cli.main(list(argv)) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and err.startswith("cannot submit: "), (out, err)
+    return err
+
+
 def test_zip_name() -> None:
-    assert submit.zip_name("Ada Lovelace") == "PS1_AdaLovelace.zip"
-    assert submit.zip_name("  José  Núñez-Ortiz ") == "PS1_JoseNunez-Ortiz.zip"
-    with pytest.raises(SubmitError, match="no letters"):
-        submit.zip_name("!!!")
+    assert submit.zip_name("Ada Lovelace", ZIP_PREFIX) == f"{ZIP_PREFIX}AdaLovelace.zip"
+    assert submit.zip_name("  José  Núñez-Ortiz ", ZIP_PREFIX) == f"{ZIP_PREFIX}JoseNunez-Ortiz.zip"
+    for no_letters in ("!!!", "1234", "--__"):
+        with pytest.raises(SubmitError, match="no letters"):
+            submit.zip_name(no_letters, ZIP_PREFIX)
 
 
-def test_refuses_missing_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert submit_cli.main(["--notebook", str(RELEASE), "--out", str(tmp_path)]) == 2
-    assert (
-        'your name is missing: python -m autograder submit --name "Your Full Name"' in capsys.readouterr().err
+def test_refuses_missing_or_letterless_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    err = _refused(capsys, "--notebook", str(RELEASE), "--out", str(tmp_path))
+    assert 'your name is missing: ps1 submit --name "Your Full Name"' in err
+    assert "has no letters" in _refused(
+        capsys, "--name", "1234", "--notebook", str(RELEASE), "--out", str(tmp_path)
     )
     assert list(tmp_path.iterdir()) == []
 
@@ -56,11 +71,11 @@ def test_refuses_a_notebook_that_is_not_ps1(tmp_path: Path, capsys: pytest.Captu
     other = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1", execution_count=1)])
     path = tmp_path / "Other.ipynb"
     nbformat.write(other, path)
-    assert submit_cli.main(["--name", "Ada Lovelace", "--notebook", str(path), "--out", str(tmp_path)]) == 2
-    assert "is not the PS1 notebook" in capsys.readouterr().err
+    args = ("--name", "Ada Lovelace", "--notebook", str(path), "--out", str(tmp_path / "out"))
+    assert f"is not the {NOTEBOOK} notebook" in _refused(capsys, *args)
     path.write_text("not json")
-    assert submit_cli.main(["--name", "Ada Lovelace", "--notebook", str(path), "--out", str(tmp_path)]) == 2
-    assert "is not a readable notebook" in capsys.readouterr().err
+    assert "is not a readable notebook" in _refused(capsys, *args)
+    assert not (tmp_path / "out").exists()
 
 
 def test_refuses_a_notebook_never_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -69,33 +84,74 @@ def test_refuses_a_notebook_never_run(tmp_path: Path, capsys: pytest.CaptureFixt
         if cell["cell_type"] == "code":
             cell["execution_count"] = None
     path = _write(tmp_path, nb)
-    assert submit_cli.main(["--name", "Ada Lovelace", "--notebook", str(path), "--out", str(tmp_path)]) == 2
-    assert "was never run: open it, choose Run > Run All Cells" in capsys.readouterr().err
+    err = _refused(capsys, "--name", "Ada Lovelace", "--notebook", str(path), "--out", str(tmp_path))
+    assert "was never run: open it, choose Run > Run All Cells" in err
 
 
-def test_refuses_deleted_and_duplicated_graded_cells(tmp_path: Path) -> None:
-    reference = submit.reference_cells()
-    tests = [g for g, m in reference.items() if m.get("grade") and not m.get("solution")]
+def test_refuses_deleted_and_duplicated_graded_cells(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tests = [g for g in PS1.graded if PS1.is_test(g)]
     nb = _as_run(_example("PS1_AdaLovelace.zip"))
     deleted = dict(
         nb, cells=[c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") != tests[0]]
     )
-    with pytest.raises(SubmitError, match=f"graded cells were deleted: {tests[0]}"):
-        submit.load_and_check(_write(tmp_path, deleted), reference)
+    args = (
+        "--name",
+        "Ada Lovelace",
+        "--notebook",
+        str(_write(tmp_path, deleted)),
+        "--out",
+        str(tmp_path / "o"),
+    )
+    assert f"graded cells were deleted: {tests[0]}" in _refused(capsys, *args)
     copy = next(c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == tests[0])
-    with pytest.raises(SubmitError, match=f"graded cells appear twice: {tests[0]}"):
-        submit.load_and_check(_write(tmp_path, dict(nb, cells=[*nb["cells"], copy])), reference)
+    _write(tmp_path, dict(nb, cells=[*nb["cells"], copy]))
+    assert f"graded cells appear twice: {tests[0]}" in _refused(capsys, *args)
+    assert not (tmp_path / "o").exists()
+
+
+def test_refuses_an_output_folder_it_cannot_write(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a_file = tmp_path / "grades.txt"
+    a_file.write_text("not a folder")
+    err = _refused(
+        capsys, "--name", "Ada Lovelace", "--notebook", str(RELEASE), "--out", str(a_file / "zips")
+    )
+    assert f"{a_file} is a file, not a folder" in err
+    # procfs takes no new files, whoever asks (root included, whom permission bits would not stop)
+    err = _refused(capsys, "--name", "Ada Lovelace", "--notebook", str(RELEASE), "--out", "/proc/self/zips")
+    assert (
+        "--out /proc/self/zips: cannot write in /proc/self" in err
+        and "pass --out a folder you can write" in err
+    )
 
 
 def test_html_when_no_pdf_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pdf, "find_chromium", lambda: None)
     monkeypatch.setattr(pdf, "webpdf", lambda nb, path: False)
     nb = nbformat.reads(json.dumps(_example("PS1_AdaLovelace.zip")), as_version=4)
-    target, kind = submit.write_zip(Checked(nb=nb), "Ada Lovelace", tmp_path)
+    target, kind = submit.write_zip(Checked(nb=nb), "Ada Lovelace", tmp_path, PS1)
     assert kind == "HTML" and target.name == "PS1_AdaLovelace.zip"
     with zipfile.ZipFile(target) as zf:
         assert sorted(zf.namelist()) == ["PS1.html", NOTEBOOK]
         assert b"<html" in zf.read("PS1.html")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["PS1_AdaLovelace.zip"]
+
+
+@pytest.mark.slow
+def test_refuses_a_notebook_that_kills_the_kernel(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    nb = _as_run(kill_kernel(_example("PS1_AdaLovelace.zip")))
+    index = next(i for i, c in enumerate(nb["cells"]) if "os._exit" in "".join(c["source"]))
+    gid = nb["cells"][index]["metadata"]["nbgrader"]["grade_id"]
+    path = _write(tmp_path, nb)
+    assert (
+        submit_cli.main(["--name", "Ada Lovelace", "--notebook", str(path), "--out", str(tmp_path / "o")])
+        == 2
+    )
+    out, err = capsys.readouterr()
+    assert out.startswith("running ") and err.count("\n") == 1
+    assert f"cannot submit: cell {index + 1} ({gid}) killed the kernel" in err
+    assert not (tmp_path / "o").exists()
 
 
 @pytest.mark.slow
@@ -108,9 +164,8 @@ def test_real_submission_runs_and_zips_with_pdf(tmp_path: Path, capsys: pytest.C
         == 0
     )
     printed = capsys.readouterr().out
-    reference = submit.reference_cells()
     failing = printed.split("these visible tests fail: ")[1].split(" (")[0].split(", ")
-    assert failing and set(failing) <= {g for g, m in reference.items() if m.get("grade")}
+    assert failing and set(failing) <= {g for g in PS1.graded if PS1.is_test(g)}
     target = tmp_path / "out" / "PS1_AlanTuring.zip"
     assert f"wrote {target} (notebook + PDF)" in printed
     with zipfile.ZipFile(target) as zf:

@@ -1,0 +1,31 @@
+"""The submit command's arguments and messages, shared by `python -m autograder submit` and the handout.
+
+Both front ends pass the `Assignment` and the default notebook; a refusal is one line on stderr
+("cannot submit: ...") and exit status 2, and nothing is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .assignment import Assignment
+from .submit import SubmitError, submit
+
+
+def main(argv: list[str] | None, assignment: Assignment, default_notebook: Path, prog: str) -> int:
+    """Parse `argv`, submit, and return the exit status (0 done, 2 refused)."""
+    parser = argparse.ArgumentParser(
+        prog=prog, description=f"check {assignment.notebook}, run it, and make the zip to hand in"
+    )
+    parser.add_argument("--name", help='your full name, e.g. --name "Ada Lovelace"')
+    parser.add_argument("--notebook", type=Path, help=f"the notebook (default {default_notebook})")
+    parser.add_argument("--out", type=Path, default=Path("."), help="folder for the zip (default: here)")
+    args = parser.parse_args(argv)
+    try:
+        submit(args.name or "", args.notebook or default_notebook, args.out, assignment, prog)
+    except SubmitError as exc:
+        print(f"cannot submit: {exc}", file=sys.stderr)
+        return 2
+    return 0
