@@ -1,14 +1,15 @@
 """PS1's autograder: hand out the notebook, collect zips, grade them in a sandbox, report the grades.
 
 Data flow, one folder per step (docs/architecture.md draws it):
-    student/  (submit: check the notebook, zip it with a PDF)
-    grading/  (collect each zip -> a job -> a worker runs nbgrader in a sandboxed kernel -> the single
-              gradebook writer)
+    student/  (submit: check the notebook, zip it with a PDF; shipped in the handout as files)
+    grading/  (collect each zip or nbgrader's submitted/ folder -> a job -> a worker runs nbgrader in
+              a sandboxed kernel -> the single gradebook writer)
     nbgrader_ext/  (what nbgrader loads while grading: sandbox, outside checks, output cap, late policy,
               feedback without hidden tests)
-    course/   (the grading copy of the nbgrader course, its gradebook and state.json)
-    results/  (grades.csv with the late penalty, manual grades, report.png)
-    authoring/ (release notebook, jupytext pair, sample submissions)
-    cli/      (one thin module per command of `python -m autograder`)
-`ps1.py` says what PS1 is; `deadlines.py` reads times.
+    course/   (the grading copy of the nbgrader course, its gradebook, state.json, the run lock)
+    results/  (grades.csv with the late penalty, extensions, manual grades, feedback pages, report.png,
+              the Canvas import file)
+    authoring/ (release notebook, jupytext pair, sample submissions, the student handout)
+    cli/      (one thin module per command of `ps1` = `python -m autograder`)
+`ps1.py` says what PS1 is; `deadlines.py` reads times; `errors.py` is the one-line error of bad input.
 """
