@@ -51,6 +51,7 @@ from nbgrader.converters import Autograde
 from nbgrader.preprocessors import Execute
 from traitlets import Dict, Enum, default
 
+from autograder.nbgrader_ext.kernel_guard import EVENTS_SUFFIX, MEMORY_EVENT
 from autograder.nbgrader_ext.sandbox_kernel import (
     CGROUP_PREFIX,
     MPL_DIR,
@@ -253,6 +254,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         await super()._async_cleanup_resources(restart=restart)
         if not restart:
             self._collect_cgroups()
+            self._collect_events()
             if self.sandbox_dir is not None:
                 shutil.rmtree(self.sandbox_dir, ignore_errors=True)
 
@@ -266,6 +268,17 @@ class SandboxedKernelManager(AsyncKernelManager):
                 continue
             self.report.update(_cgroup_stats(controller, path))
             _remove_cgroup(path)
+
+    def _collect_events(self) -> None:
+        """What the kernel wrote to its events file (kernel_guard.py): MemoryErrors, a fatal signal."""
+        if not self.connection_file:
+            return
+        text = _read(Path(self.connection_file).with_suffix(EVENTS_SUFFIX))
+        lines = text.splitlines()
+        self.report["memory_errors"] = sum(line == MEMORY_EVENT for line in lines)
+        fatal = [line for line in lines if line.startswith("Fatal Python error")]
+        if fatal:
+            self.report["fatal"] = fatal[0][:200]
 
 
 def check_workdir(workdir: Path) -> None:
@@ -296,7 +309,7 @@ def _cgroup_stats(controller: str, path: Path) -> dict[str, int]:
 
 def _read(path: Path) -> str:
     try:
-        return path.read_text()
+        return path.read_text(errors="replace")
     except OSError:
         return ""
 
