@@ -36,8 +36,15 @@ from ipykernel.iostream import OutStream
 from ipykernel.kernelapp import IPKernelApp
 
 NOTE = "\n[output cut by the grader at {cap:,} characters (the limit): {dropped:,} more characters dropped]\n"
-NOTE_PATTERN = r"\[output cut by the grader at ([\d,]+) characters \(the limit\)"
+NOTE_PATTERN = (
+    r"\n\[output cut by the grader at ([\d,]+) characters \(the limit\): [\d,]+ more characters dropped\]\n"
+)
 MEMORY_EVENT = "MemoryError"
+OUTPUT_EVENT = "output_cut"  # followed by the cell's execution count, the cap and the characters dropped
+# The grader's own probe cell (the text of probe.py) prints more than a student's cell may; its reader
+# has its own bound (checks.MAX_PROBE_CHARS). A student cell holding this text is only cut when nbgrader
+# saves the notebook (output_cap.CapOutputs), as before this guard: no gain, only a slower run.
+UNCAPPED_CELL_MARKER = "def _grader_probe("
 EVENTS_SUFFIX = ".events"
 
 
@@ -50,10 +57,13 @@ class _Budget:
         self.lock = threading.Lock()
         self.cell = ""
         self.used = 0
+        self.uncapped = ""
 
     def take(self, cell: str, size: int) -> int:
         """Record `size` more characters of `cell`; return how many of them may be sent."""
         with self.lock:
+            if cell == self.uncapped:
+                return size
             if cell != self.cell:
                 self.cell, self.used = cell, 0
             room = max(self.cap - self.used, 0)
@@ -80,11 +90,12 @@ class CappedOutStream(OutStream):
             super().write(string[:keep])
         return len(string)
 
-    def note_if_cut(self) -> None:
-        """Close a cut cell's output with the note (called after the cell has run)."""
+    def note_if_cut(self) -> int:
+        """Close a cut cell's output with the note (called after the cell has run); the characters dropped."""
         dropped = BUDGET.dropped(self.parent_header.get("msg_id", ""))
         if dropped and not FORKED.is_set():
             super().write(NOTE.format(cap=BUDGET.cap, dropped=dropped))
+        return dropped
 
 
 class _Guard:
@@ -93,6 +104,7 @@ class _Guard:
     def __init__(self, memory_bytes: int, reserve: int, events: Path) -> None:
         self.memory_bytes, self.reserve = memory_bytes, reserve
         self.kernel_pid = os.getpid()
+        self.memory_seen = False
         self.events = open(events, "ab", buffering=0)  # noqa: SIM115 (open for the kernel's life)
         faulthandler.enable(file=self.events, all_threads=True)
         self.reaped_r, self.reaped_w = os.pipe()
@@ -109,15 +121,30 @@ class _Guard:
             with contextlib.suppress(OSError, ValueError):
                 resource.setrlimit(resource.RLIMIT_AS, (min(soft, hard), hard))
 
-    def before_cell(self, *_: Any) -> None:
+    def before_cell(self, info: Any = None) -> None:
+        if UNCAPPED_CELL_MARKER in str(getattr(info, "raw_cell", "") or ""):
+            BUDGET.uncapped = sys.stdout.parent_header.get("msg_id", "")
         self._address_space(self.memory_bytes)
 
-    def after_cell(self, *_: Any) -> None:
+    def after_cell(self, result: Any = None) -> None:
         if os.getpid() != self.kernel_pid:
             self._exit_copy()
         self._address_space(self.memory_bytes + self.reserve)
-        if isinstance(sys.stderr, CappedOutStream):
-            sys.stderr.note_if_cut()
+        if not self.memory_seen and self._near_memory_limit():
+            self.memory_seen = True  # the peak never goes down: once is all it can tell
+            self.record(MEMORY_EVENT)
+        dropped = sys.stderr.note_if_cut() if isinstance(sys.stderr, CappedOutStream) else 0
+        if dropped:  # nbgrader's LimitOutput may drop the note from the notebook: the grader reads this
+            self.record(f"{OUTPUT_EVENT} {getattr(result, 'execution_count', None)} {BUDGET.cap} {dropped}")
+
+    def _near_memory_limit(self) -> bool:
+        """The kernel's peak address space came within 10% of the limit (a MemoryError the cell caught)."""
+        try:
+            status = Path("/proc/self/status").read_text()
+        except OSError:
+            return False
+        peak = [line.split()[1] for line in status.splitlines() if line.startswith("VmPeak:")]
+        return bool(peak) and int(peak[0]) * 1024 >= 0.9 * self.memory_bytes
 
     def on_memory_error(self, shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None):
         """Report a MemoryError with the reserve's head-room, so the kernel survives to run the next cell."""
