@@ -10,8 +10,8 @@ On top of a plain ipykernel it:
   not 300 MB of messages for the grader to receive, store and time out on;
 - keeps forked copies of the kernel quiet: a process forked in a cell never sends on the kernel's
   sockets (many writers corrupt the stream and the whole notebook fails), exits when it gets back to
-  the kernel's loop instead of living on as a second kernel, and is reaped, so a fork bomb frees the
-  sandbox's process slots once its cell ends;
+  the kernel's loop instead of living on as a second kernel, and is reaped; the next cell waits for
+  the copies to go, so the cells after a fork bomb find the sandbox's process slots free again;
 - runs student code with the address-space limit (M bytes) and the kernel's own work between cells
   with R bytes more, so a MemoryError can still be reported and the notebook goes on;
 - writes what it saw (a MemoryError, a fatal signal's traceback) to CONNECTION_FILE's `.events`
@@ -29,6 +29,7 @@ import os
 import resource
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,7 @@ OUTPUT_EVENT = "output_cut"  # followed by the cell's execution count, the cap a
 # saves the notebook (output_cap.CapOutputs), as before this guard: no gain, only a slower run.
 UNCAPPED_CELL_MARKER = "def _grader_probe("
 EVENTS_SUFFIX = ".events"
+COPIES_WAIT = 5.0  # seconds a cell waits for the forked copies of the kernel a fork bomb left
 
 
 class _Budget:
@@ -108,6 +110,8 @@ class _Guard:
         self.events = open(events, "ab", buffering=0)  # noqa: SIM115 (open for the kernel's life)
         faulthandler.enable(file=self.events, all_threads=True)
         self.reaped_r, self.reaped_w = os.pipe()
+        os.set_blocking(self.reaped_r, False)
+        self.forked = False
         self.session: Any = None
 
     def record(self, event: str) -> None:
@@ -124,12 +128,14 @@ class _Guard:
     def before_cell(self, info: Any = None) -> None:
         if UNCAPPED_CELL_MARKER in str(getattr(info, "raw_cell", "") or ""):
             BUDGET.uncapped = sys.stdout.parent_header.get("msg_id", "")
+        self.settle_copies()
         self._address_space(self.memory_bytes)
 
     def after_cell(self, result: Any = None) -> None:
         if os.getpid() != self.kernel_pid:
             self._exit_copy()
         self._address_space(self.memory_bytes + self.reserve)
+        self._reap_announced()
         if not self.memory_seen and self._near_memory_limit():
             self.memory_seen = True  # the peak never goes down: once is all it can tell
             self.record(MEMORY_EVENT)
@@ -165,14 +171,44 @@ class _Guard:
         finally:
             os._exit(0)
 
-    def reap_forever(self) -> None:
-        """Thread of the kernel: wait for each copy that announced its exit (the kernel is its parent)."""
+    def after_fork_in_parent(self) -> None:
+        self.forked = True
+
+    def _reap_announced(self) -> None:
+        """Reap the copies that announced their exit (the kernel is their parent; a copy's copy is not)."""
         while True:
-            data = os.read(self.reaped_r, 4)
-            if len(data) < 4:
+            try:
+                data = os.read(self.reaped_r, 4096)  # 4-byte records: pipe writes that small are atomic
+            except BlockingIOError:
                 return
-            with contextlib.suppress(ChildProcessError):  # a copy of a copy: the sandbox's init reaps it
-                os.waitpid(int.from_bytes(data, "little"), 0)
+            for at in range(0, len(data) - 3, 4):
+                with contextlib.suppress(ChildProcessError):  # a copy of a copy: the sandbox's init reaps it
+                    os.waitpid(int.from_bytes(data[at : at + 4], "little"), 0)
+
+    def _live_copies(self) -> int:
+        """Processes running the kernel's own command line (forked, never exec'd), the kernel aside."""
+        mine = Path("/proc/self/cmdline").read_bytes()
+        count = 0
+        for name in os.listdir("/proc"):
+            if name.isdigit() and int(name) != self.kernel_pid:
+                with contextlib.suppress(OSError):
+                    count += Path(f"/proc/{name}/cmdline").read_bytes() == mine
+        return count
+
+    def settle_copies(self) -> None:
+        """Before a cell, after forks: wait (at most COPIES_WAIT s) until the copies are gone and reaped.
+
+        Else the next cell may find the process limit still full and fail to start a thread.
+        """
+        if not self.forked:
+            return
+        self.forked = False
+        deadline = time.monotonic() + COPIES_WAIT
+        while True:
+            self._reap_announced()
+            if not self._live_copies() or time.monotonic() > deadline:
+                return
+            time.sleep(0.01)
 
 
 def _arguments(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
@@ -192,8 +228,7 @@ def main(argv: list[str] | None = None) -> None:
     guard = _Guard(
         args.memory_bytes, args.memory_reserve, Path(args.connection_file).with_suffix(EVENTS_SUFFIX)
     )
-    os.register_at_fork(after_in_child=guard.in_child)
-    threading.Thread(target=guard.reap_forever, name="reap-forked-copies", daemon=True).start()
+    os.register_at_fork(after_in_child=guard.in_child, after_in_parent=guard.after_fork_in_parent)
     app = IPKernelApp.instance(outstream_class=f"{__name__}.CappedOutStream")
     app.initialize(kernel_argv)
     guard.session = app.session
