@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import faulthandler
+import io
 import os
 import resource
 import sys
@@ -72,6 +73,11 @@ class _Budget:
             self.used += size
             return min(room, size)
 
+    def add(self, cell: str, size: int) -> None:
+        with self.lock:
+            if cell == self.cell:
+                self.used += size
+
     def dropped(self, cell: str) -> int:
         with self.lock:
             return self.used - self.cap if cell == self.cell and self.used > self.cap else 0
@@ -79,6 +85,38 @@ class _Budget:
 
 BUDGET = _Budget()
 FORKED = threading.Event()  # set in a process forked from the kernel
+
+
+class _Counter(io.RawIOBase):
+    """A raw stream that only counts the bytes written to it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.written += len(data)
+        return len(data)
+
+
+class _Sink(io.TextIOWrapper):
+    """What sys.stdout/sys.stderr become for the rest of a cell past the cap: C code that only counts.
+
+    Each print to an ipykernel stream costs a few Python calls; a million-line loop spends most of
+    its time there. UTF-32 makes the byte count four times the character count.
+    """
+
+    def __init__(self, stream: CappedOutStream) -> None:
+        self.counter = _Counter()
+        super().__init__(io.BufferedWriter(self.counter, 1 << 16), encoding="utf-32-le", errors="replace")
+        self.stream = stream
+
+    def dropped(self) -> int:
+        self.flush()
+        return self.counter.written // 4
 
 
 class CappedOutStream(OutStream):
@@ -90,6 +128,10 @@ class CappedOutStream(OutStream):
         keep = BUDGET.take(self.parent_header.get("msg_id", ""), len(string))
         if keep:
             super().write(string[:keep])
+        if keep < len(string) and threading.current_thread() is threading.main_thread():
+            for name in ("stdout", "stderr"):  # the rest of this cell writes to a sink
+                if getattr(sys, name) is self:
+                    setattr(sys, name, _Sink(self))
         return len(string)
 
     def note_if_cut(self) -> int:
@@ -134,6 +176,11 @@ class _Guard:
     def after_cell(self, result: Any = None) -> None:
         if os.getpid() != self.kernel_pid:
             self._exit_copy()
+        for name in ("stdout", "stderr"):
+            sink = getattr(sys, name)
+            if isinstance(sink, _Sink):  # the streams come back for the next cell
+                setattr(sys, name, sink.stream)
+                BUDGET.add(sink.stream.parent_header.get("msg_id", ""), sink.dropped())
         self._address_space(self.memory_bytes + self.reserve)
         self._reap_announced()
         if not self.memory_seen and self._near_memory_limit():

@@ -3,9 +3,9 @@
 This file is the `argv` of the sandbox kernelspec: jupyter_client runs it (outside any sandbox) as
 `python sandbox_kernel.py --mode M --limits JSON [--font-list F] -f CONNECTION_FILE [kernel args]`,
 with the notebook's directory as cwd. It then (1) puts itself in fresh pids/memory cgroups when it
-can, (2) sets rlimits, and (3) execs bwrap, which runs ipykernel (through kernel_guard.py) with only the
-Python environment (read-only), edf.py and matplotlib's font list (read-only), the socket directory
-and the cwd (writable) visible. It execs rather than waits so that the process jupyter_client owns
+can, (2) sets rlimits, and (3) execs bwrap, which runs ipykernel (through kernel_guard.py) with only
+the Python environment, edf.py, kernel_guard.py and matplotlib's font list (read-only), the socket
+directory and the cwd (writable) visible. It execs rather than waits so that the process jupyter_client owns
 *is* the sandbox: signals, `is_alive()` and kill reach it directly.
 
 Standard library only, on purpose: it runs before the kernel exists and must stay auditable.
@@ -78,13 +78,15 @@ def python_roots() -> list[Path]:
 
 
 KERNEL_GUARD = Path(__file__).resolve().with_name("kernel_guard.py")
+# Where the sandbox sees it: outside the repository's tree, of which the kernel sees edf.py alone.
+KERNEL_GUARD_INSIDE = Path("/grader") / KERNEL_GUARD.name
 
 
 def extra_source_files() -> list[Path]:
-    """Files of the repo the kernel needs (read-only): edf.py, installed editable, and kernel_guard.py."""
+    """Top-level modules installed editable (edf.py): the venv maps `import edf` to the repo file."""
     # This file also runs as a script with only the standard library: no `autograder.ps1` import.
     repo = Path(__file__).resolve().parents[2]
-    return [p for p in [repo / "edf.py", KERNEL_GUARD] if p.is_file()]
+    return [p for p in [repo / "edf.py"] if p.is_file()]
 
 
 def kernel_env(home: str, parent_pid: int) -> dict[str, str]:
@@ -134,6 +136,7 @@ def bwrap_argv(
         args += ["--ro-bind", str(root), str(root)]
     for src in extra_source_files():
         args += ["--ro-bind", str(src), str(src)]
+    args += ["--ro-bind", str(KERNEL_GUARD), str(KERNEL_GUARD_INSIDE)]
     if font_list is not None:  # read-only, inside the kernel's writable MPLCONFIGDIR (HOME is /tmp)
         args += ["--ro-bind", str(font_list), f"/tmp/{MPL_DIR}/{font_list.name}"]
     args += ["--proc", "/proc", "--dev", "/dev"]
@@ -233,11 +236,13 @@ def set_rlimits(limits: Limits) -> None:
         resource.setrlimit(which, (soft, hard))
 
 
-def kernel_command(connection_file: str, limits: Limits, extra: list[str]) -> list[str]:
-    """ipykernel in this interpreter, guarded (kernel_guard.py); the connection file is in the socket dir."""
+def kernel_command(
+    connection_file: str, limits: Limits, extra: list[str], guard: Path = KERNEL_GUARD
+) -> list[str]:
+    """ipykernel in this interpreter, guarded (kernel_guard.py at `guard`, as the kernel sees it)."""
     return [
         sys.executable,
-        str(KERNEL_GUARD),
+        str(guard),
         f"--output-chars={limits.output_chars}",
         f"--memory-bytes={limits.memory_bytes}",
         f"--memory-reserve={limits.memory_reserve_bytes}",
@@ -267,7 +272,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     workdir = Path.cwd().resolve()
-    cmd = kernel_command(str(connection_file), limits, extra)
+    guard = KERNEL_GUARD_INSIDE if mode == "bwrap" else KERNEL_GUARD
+    cmd = kernel_command(str(connection_file), limits, extra, guard)
     enforced = join_cgroups(connection_file.stem, limits)
     if "pids" not in enforced and os.getuid() == 0:
         print(
