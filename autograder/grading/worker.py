@@ -14,8 +14,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
-import signal
 import socket
 import tempfile
 import time
@@ -40,7 +40,7 @@ from autograder.grading.jobs import (
     limit_threads,
     scratch_root,
 )
-from autograder.nbgrader_ext import checks
+from autograder.nbgrader_ext import checks, limit_notes
 from autograder.nbgrader_ext.checks import AppendProbe, ApplyOutsideChecks
 from autograder.nbgrader_ext.sandbox import SandboxedExecute, SandboxedKernelManager, font_list, sandbox_mode
 from autograder.nbgrader_ext.sandbox_kernel import Limits
@@ -106,16 +106,10 @@ def _grade_in(course: Path, job: Job, template: Template) -> Result:
     result.autograded = (course / "autograded" / job.student / ASSIGNMENT / NOTEBOOK).read_bytes()
     nb = json.loads(result.autograded)
     result.flags = list(nb.get("metadata", {}).get("autograder", {}).get("flags", []))
-    problem = limit_hit(nb, KERNEL_REPORTS, cfg)
-    if problem:
-        result.status, result.message = "error", problem
-        return result
     result.feedback = _feedback(api, course, job.student)
     notes = [] if result.feedback else ["feedback HTML could not be made"]
-    refused = sum(r.get("forks_refused", 0) for r in KERNEL_REPORTS)
-    if refused:  # the notebook went on, so it is graded; the instructor should still know
-        notes.append(f"the sandbox refused {refused} new process(es) beyond its process limit")
-    result.message = "; ".join(notes)
+    # The notebook went on past each limit it hit, so it is graded; the instructor should still know.
+    result.message = "; ".join(limit_hit(nb, KERNEL_REPORTS, cfg) + notes)
     return result
 
 
@@ -200,44 +194,36 @@ def _limits(cfg) -> tuple[Any, int]:
 
 
 def explain_failure(log: str, reports: list[dict[str, Any]], cfg) -> str:
-    """A specific message for a failed autograde: wall time, memory, CPU time, a dead kernel."""
+    """Why an autograde failed: the limit that stopped it, a dead kernel, or nbgrader's own error."""
     lim, cell_timeout = _limits(cfg)
+    reason = limit_notes.failure(log, reports, lim, cell_timeout)
+    if reason:
+        return reason
     report = reports[-1] if reports else {}
-    code = report.get("returncode")
-    if report.get("watchdog"):
-        return f"timeout: the notebook ran longer than {lim.notebook_timeout} s and was killed: not graded"
-    if report.get("oom_kills"):
-        return f"memory: killed by the sandbox memory limit ({lim.memory_bytes >> 20} MiB): not graded"
-    if code in (128 + signal.SIGXCPU, -signal.SIGXCPU):
-        return f"timeout: killed by the CPU-time limit ({lim.cpu_seconds} s): not graded"
     if "DeadKernelError" in log or "kernel died" in log.lower():
+        code = report.get("returncode")
         status = f" (exit status {code})" if code is not None else ""
-        return f"the kernel died while running the notebook{status} (os._exit, a crash): not graded"
-    if "CellTimeoutError" in log or "timed out" in log.lower():
-        return f"timeout: a cell ran longer than {cell_timeout} s: not graded"
+        fatal = f", {report['fatal']}" if report.get("fatal") else ""
+        return f"the kernel died while running the notebook{status}{fatal}, with no limit hit: not graded"
     if "Duplicate" in log or "duplicate" in log:
         return "nbgrader found duplicate cell ids: not graded"
-    lines = [line for line in log.strip().splitlines() if line.strip()]
-    return f"nbgrader autograde failed: {lines[-1][:200] if lines else 'unknown error'}"
+    return f"nbgrader autograde failed: {_last_error(log)}"
 
 
-def limit_hit(nb: dict, reports: list[dict[str, Any]], cfg) -> str | None:
-    """A limit hit during an otherwise finished run (nbgrader interrupts a timed-out cell and goes on)."""
-    lim, cell_timeout = _limits(cfg)
-    names = [
-        out.get("ename")
-        for cell in nb.get("cells", [])
-        for out in cell.get("outputs", [])
-        if out.get("output_type") == "error"
+def _last_error(log: str) -> str:
+    """The last `SomeError: text` line of nbgrader's log (not its closing "see the traceback" line)."""
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    errors = [
+        line for line in lines if re.match(r"^[\w.]*(Error|Exception): ", line) and "NbGrader" not in line
     ]
-    mib = lim.memory_bytes >> 20
-    if any(r.get("oom_kills") for r in reports):
-        return f"memory: a process was killed by the sandbox memory limit ({mib} MiB): not graded"
-    if "CellTimeoutError" in names:
-        return f"timeout: a cell ran longer than {cell_timeout} s and was interrupted: not graded"
-    if "MemoryError" in names:
-        return f"memory: the notebook hit the {mib} MiB memory limit (MemoryError): not graded"
-    return None
+    chosen = errors[-1] if errors else lines[-1] if lines else "unknown error"
+    return chosen[:200]
+
+
+def limit_hit(nb: dict, reports: list[dict[str, Any]], cfg) -> list[str]:
+    """Every limit hit during a finished run, named with its value (the run is graded all the same)."""
+    lim, cell_timeout = _limits(cfg)
+    return limit_notes.notes(nb, reports, lim, cell_timeout)
 
 
 class _MemoryBytecodeCache(jinja2.BytecodeCache):

@@ -51,6 +51,8 @@ from nbgrader.converters import Autograde
 from nbgrader.preprocessors import Execute
 from traitlets import Dict, Enum, default
 
+from autograder.nbgrader_ext import limit_notes
+from autograder.nbgrader_ext.kernel_guard import EVENTS_SUFFIX, MEMORY_EVENT, OUTPUT_EVENT
 from autograder.nbgrader_ext.sandbox_kernel import (
     CGROUP_PREFIX,
     MPL_DIR,
@@ -253,6 +255,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         await super()._async_cleanup_resources(restart=restart)
         if not restart:
             self._collect_cgroups()
+            self._collect_events()
             if self.sandbox_dir is not None:
                 shutil.rmtree(self.sandbox_dir, ignore_errors=True)
 
@@ -266,6 +269,24 @@ class SandboxedKernelManager(AsyncKernelManager):
                 continue
             self.report.update(_cgroup_stats(controller, path))
             _remove_cgroup(path)
+
+    def _collect_events(self) -> None:
+        """What the kernel wrote to its events file (kernel_guard.py): MemoryErrors, cut outputs, a crash.
+
+        `output_cut` holds [execution count, cap, characters dropped] per cut cell.
+        """
+        if not self.connection_file:
+            return
+        text = _read(Path(self.connection_file).with_suffix(EVENTS_SUFFIX))
+        lines = text.splitlines()
+        self.report["memory_errors"] = sum(line == MEMORY_EVENT for line in lines)
+        cut = [line.split()[1:] for line in lines if line.startswith(OUTPUT_EVENT + " ")]
+        self.report["output_cut"] = [
+            [int(n) for n in c] for c in cut if len(c) == 3 and all(n.isdigit() for n in c)
+        ]
+        fatal = [line for line in lines if line.startswith("Fatal Python error")]
+        if fatal:
+            self.report["fatal"] = fatal[0][:200]
 
 
 def check_workdir(workdir: Path) -> None:
@@ -296,7 +317,7 @@ def _cgroup_stats(controller: str, path: Path) -> dict[str, int]:
 
 def _read(path: Path) -> str:
     try:
-        return path.read_text()
+        return path.read_text(errors="replace")
     except OSError:
         return ""
 
@@ -428,28 +449,25 @@ def _cell_errors(nb: nbformat.NotebookNode) -> list[str]:
 def _classify(
     failure: Exception | None, errors: list[str], report: dict[str, Any], lim: Limits
 ) -> tuple[str, str]:
-    """One status and a message a grader can show to the student."""
+    """One status and a message a grader can show to the student, naming the limit that was hit."""
     if isinstance(failure, CellTimeoutError):
-        return "timeout", f"a cell ran longer than the {lim.cell_timeout} s cell timeout"
+        return "timeout", f"wall time: a cell ran longer than the limit of {lim.cell_timeout} s per cell"
     if failure is not None:
         return _death_reason(report, lim, failure)
-    if report.get("oom_kills"):
-        n = report["oom_kills"]
-        return "memory", f"{n} process(es) killed by the sandbox memory limit ({lim.memory_bytes >> 20} MiB)"
-    if any(e.startswith("MemoryError") for e in errors):
-        return "memory", f"memory limit ({lim.memory_bytes >> 20} MiB) hit: MemoryError"
+    oom = report.get("oom_kills")
+    if oom or report.get("memory_errors") or any(e.startswith("MemoryError") for e in errors):
+        how = f"{oom} process(es) killed" if oom else "MemoryError"
+        return "memory", f"{limit_notes.memory(lim)} ({how})"
     if errors:
         return "error", f"{len(errors)} cell error(s); first: {errors[0]}"
     return "ok", "notebook ran without errors"
 
 
 def _death_reason(report: dict[str, Any], lim: Limits, exc: Exception) -> tuple[str, str]:
-    """Explain a dead kernel from the watchdog flag, cgroup counters and the exit status."""
-    code = report.get("returncode")
-    if report.get("watchdog"):
-        return "timeout", f"notebook ran longer than {lim.notebook_timeout} s and was killed"
-    if report.get("oom_kills"):
-        return "memory", f"killed by the sandbox memory limit ({lim.memory_bytes >> 20} MiB)"
-    if code in (128 + signal.SIGXCPU, -signal.SIGXCPU):
-        return "timeout", f"killed by the CPU-time limit ({lim.cpu_seconds} s)"
-    return "kernel_died", f"the kernel died (exit status {code}) - e.g. os._exit() or a crash: {exc}"
+    """Explain a dead kernel from the watchdog flag, cgroup counters, the kernel's events, the exit status."""
+    reason = limit_notes.failure("", [report], lim, lim.cell_timeout)
+    if reason is None:
+        code = report.get("returncode")
+        return "kernel_died", f"the kernel died (exit status {code}) - e.g. os._exit() or a crash: {exc}"
+    reason = reason.removesuffix(limit_notes.NOT_GRADED)
+    return ("memory" if reason.startswith("memory") else "timeout" if "time" in reason else "error"), reason

@@ -3,9 +3,9 @@
 This file is the `argv` of the sandbox kernelspec: jupyter_client runs it (outside any sandbox) as
 `python sandbox_kernel.py --mode M --limits JSON [--font-list F] -f CONNECTION_FILE [kernel args]`,
 with the notebook's directory as cwd. It then (1) puts itself in fresh pids/memory cgroups when it
-can, (2) sets rlimits, and (3) execs bwrap, which runs `python -m ipykernel_launcher` with only the
-Python environment (read-only), edf.py and matplotlib's font list (read-only), the socket directory
-and the cwd (writable) visible. It execs rather than waits so that the process jupyter_client owns
+can, (2) sets rlimits, and (3) execs bwrap, which runs ipykernel (through kernel_guard.py) with only
+the Python environment, edf.py, kernel_guard.py and matplotlib's font list (read-only), the socket
+directory and the cwd (writable) visible. It execs rather than waits so that the process jupyter_client owns
 *is* the sandbox: signals, `is_alive()` and kill reach it directly.
 
 Standard library only, on purpose: it runs before the kernel exists and must stay auditable.
@@ -41,9 +41,14 @@ class Limits:
     and the whole sandbox (memory cgroup, which also counts files in the /tmp tmpfs).
     max_processes is enforced by a pids cgroup; RLIMIT_NPROC is set too but the kernel
     ignores it for uid 0, so as root only the cgroup bounds a fork bomb.
+    memory_reserve_bytes is head-room the kernel (kernel_guard.py) gets between cells, above
+    memory_bytes, to report a MemoryError and go on. output_chars caps each cell's output, cut in the
+    kernel where it is printed and again when nbgrader saves the notebook (output_cap.CapOutputs).
     """
 
     memory_bytes: int = 2 * GiB
+    memory_reserve_bytes: int = 256 * MiB
+    output_chars: int = 100_000
     cpu_seconds: int = 300
     file_bytes: int = 64 * MiB
     max_processes: int = 64
@@ -70,6 +75,11 @@ def python_roots() -> list[Path]:
     """Directories holding the interpreter and its packages (venv + the base it links to)."""
     roots = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent.parent}
     return sorted(roots | {p.resolve() for p in roots})
+
+
+KERNEL_GUARD = Path(__file__).resolve().with_name("kernel_guard.py")
+# Where the sandbox sees it: outside the repository's tree, of which the kernel sees edf.py alone.
+KERNEL_GUARD_INSIDE = Path("/grader") / KERNEL_GUARD.name
 
 
 def extra_source_files() -> list[Path]:
@@ -126,6 +136,7 @@ def bwrap_argv(
         args += ["--ro-bind", str(root), str(root)]
     for src in extra_source_files():
         args += ["--ro-bind", str(src), str(src)]
+    args += ["--ro-bind", str(KERNEL_GUARD), str(KERNEL_GUARD_INSIDE)]
     if font_list is not None:  # read-only, inside the kernel's writable MPLCONFIGDIR (HOME is /tmp)
         args += ["--ro-bind", str(font_list), f"/tmp/{MPL_DIR}/{font_list.name}"]
     args += ["--proc", "/proc", "--dev", "/dev"]
@@ -193,12 +204,13 @@ def join_cgroups(name: str, limits: Limits) -> list[str]:
     for controller, path in cgroup_dirs(name).items():
         try:
             path.mkdir(exist_ok=True)
+            memory = limits.memory_bytes + limits.memory_reserve_bytes
             if controller == "pids":
                 _write(path / "pids.max", str(limits.max_processes))
             elif (path / "memory.limit_in_bytes").exists():
-                _write(path / "memory.limit_in_bytes", str(limits.memory_bytes))
+                _write(path / "memory.limit_in_bytes", str(memory))
             else:
-                _write(path / "memory.max", str(limits.memory_bytes))
+                _write(path / "memory.max", str(memory))
                 _write(path / "memory.swap.max", "0")
             _write(path / "cgroup.procs", str(os.getpid()))
             enforced.append(controller)
@@ -210,8 +222,9 @@ def join_cgroups(name: str, limits: Limits) -> list[str]:
 def set_rlimits(limits: Limits) -> None:
     """Per-process limits; inherited by bwrap and everything inside it."""
     cpu = limits.cpu_seconds
+    memory = limits.memory_bytes + limits.memory_reserve_bytes  # kernel_guard lowers it for each cell
     pairs = {
-        resource.RLIMIT_AS: (limits.memory_bytes, limits.memory_bytes),
+        resource.RLIMIT_AS: (memory, memory),
         # soft < hard: the kernel gets SIGXCPU (exit 128+24, reported as a CPU limit), not SIGKILL
         resource.RLIMIT_CPU: (cpu, cpu + 5),
         resource.RLIMIT_FSIZE: (limits.file_bytes, limits.file_bytes),
@@ -223,9 +236,20 @@ def set_rlimits(limits: Limits) -> None:
         resource.setrlimit(which, (soft, hard))
 
 
-def kernel_command(connection_file: str, extra: list[str]) -> list[str]:
-    """ipykernel in this interpreter; the connection file lives in the bound socket directory."""
-    return [sys.executable, "-m", "ipykernel_launcher", "-f", connection_file, *extra]
+def kernel_command(
+    connection_file: str, limits: Limits, extra: list[str], guard: Path = KERNEL_GUARD
+) -> list[str]:
+    """ipykernel in this interpreter, guarded (kernel_guard.py at `guard`, as the kernel sees it)."""
+    return [
+        sys.executable,
+        str(guard),
+        f"--output-chars={limits.output_chars}",
+        f"--memory-bytes={limits.memory_bytes}",
+        f"--memory-reserve={limits.memory_reserve_bytes}",
+        "-f",
+        connection_file,
+        *extra,
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -248,7 +272,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     workdir = Path.cwd().resolve()
-    cmd = kernel_command(str(connection_file), extra)
+    guard = KERNEL_GUARD_INSIDE if mode == "bwrap" else KERNEL_GUARD
+    cmd = kernel_command(str(connection_file), limits, extra, guard)
     enforced = join_cgroups(connection_file.stem, limits)
     if "pids" not in enforced and os.getuid() == 0:
         print(

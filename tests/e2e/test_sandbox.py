@@ -196,20 +196,20 @@ def test_fork_bomb_is_bounded_and_the_run_ends(tmp_path: Path) -> None:
 @needs_bwrap
 def test_infinite_loop_ends_at_cell_timeout(tmp_path: Path) -> None:
     result, text = run_case("infinite_loop", tmp_path, cell_timeout=3)
-    assert result.status == "timeout" and "3 s" in result.message
+    assert result.status == "timeout" and "limit of 3 s per cell" in result.message, result
     assert "never" not in text and result.seconds < 15
 
 
 @needs_bwrap
 def test_cpu_time_limit_kills_a_busy_kernel(tmp_path: Path) -> None:
     result, _ = run_case("cpu_burn", tmp_path, cpu_seconds=2, cell_timeout=30)
-    assert result.status == "timeout" and "CPU-time" in result.message, result
+    assert result.status == "timeout" and "limit of 2 s of CPU time" in result.message, result
 
 
 @needs_bwrap
 def test_notebook_watchdog_ends_a_slow_notebook(tmp_path: Path) -> None:
     result, _ = run_case("slow_cells", tmp_path, notebook_timeout=3, cell_timeout=30)
-    assert result.status == "timeout" and "longer than 3 s" in result.message, result
+    assert result.status == "timeout" and "limit of 3 s per notebook" in result.message, result
     assert result.seconds < 10
 
 
@@ -226,6 +226,46 @@ def test_huge_file_stopped_by_file_size_limit(tmp_path: Path) -> None:
     assert result.status == "error" and "File too large" in result.errors[0], result
     assert "MiB written 64" in text
     assert (tmp_path / "work" / "big.bin").stat().st_size <= 64 << 20
+
+
+def run_cells(cells: list[str], tmp_path: Path, **limits: int):
+    """Execute a notebook of `cells` sandboxed; return (result, [text of each cell's outputs])."""
+    work = tmp_path / "work"
+    work.mkdir(exist_ok=True)
+    nb_in, nb_out = tmp_path / "cells.ipynb", tmp_path / "cells.out.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells]), nb_in)
+    result = execute_notebook(nb_in, nb_out, work, limits or None)
+    nb = nbformat.read(str(nb_out), as_version=4)
+    texts = ["".join(o.get("text", "") + o.get("evalue", "") for o in c.get("outputs", [])) for c in nb.cells]
+    return result, texts
+
+
+@needs_bwrap
+def test_an_output_flood_is_cut_in_the_kernel_and_the_cell_runs_to_its_end(tmp_path: Path) -> None:
+    flood = 'for i in range(300):\n    print("x" * 1_000_000)  # 300 MB\nanswer = 42'
+    start = time.monotonic()
+    result, texts = run_cells([flood, "print(answer)"], tmp_path, output_chars=5000, cell_timeout=60)
+    seconds = time.monotonic() - start
+    print(f"\n300 MB printed in one cell, cut at 5,000 characters: {seconds:.1f} s")
+    assert result.status == "ok", result
+    assert texts[0].count("x") == 5000, texts[0][-300:]
+    printed = 300 * 1_000_001  # each print: a million x and a newline
+    assert f"[output cut by the grader at 5,000 characters (the limit): {printed - 5000:,} more" in texts[0]
+    assert texts[1] == "42\n"  # the flooding cell's definitions were made
+    assert result.report["output_cut"] == [[1, 5000, printed - 5000]]
+    assert seconds < 30
+
+
+@needs_bwrap
+def test_a_fork_bomb_whose_copies_fork_too_leaves_the_kernel_working(tmp_path: Path) -> None:
+    bomb = "import os\nwhile True:\n    os.fork()"
+    thread = "import threading\nt = threading.Thread(target=print, args=('thread ran',))\nt.start(); t.join()"
+    result, texts = run_cells([bomb, thread, "print('one kernel answers')"], tmp_path, max_processes=48)
+    assert result.report["forks_refused"] > 0, result
+    assert "Resource temporarily unavailable" in texts[0]
+    assert texts[1] == "thread ran\n"  # the copies are gone: the kernel can start threads again
+    assert texts[2] == "one kernel answers\n"  # once: no copy of the kernel replies on its sockets
+    assert result.errors == ["BlockingIOError: [Errno 11] Resource temporarily unavailable"]
 
 
 # --- configuration and fallback -----------------------------------------------------------------

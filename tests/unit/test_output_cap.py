@@ -3,7 +3,9 @@
 import nbformat
 from traitlets.config import Config
 
+from autograder.nbgrader_ext.kernel_guard import NOTE
 from autograder.nbgrader_ext.output_cap import CapOutputs, configure_output_cap
+from autograder.nbgrader_ext.sandbox_kernel import Limits
 
 
 def cell_with(outputs: list[dict]) -> nbformat.NotebookNode:
@@ -46,3 +48,14 @@ def test_configure_puts_it_after_limit_output_once() -> None:
     steps = c.Autograde.autograde_preprocessors
     assert steps[1:3] == ["nbgrader.preprocessors.LimitOutput", CapOutputs] and steps.count(CapOutputs) == 1
     assert c.CapOutputs.max_chars == 10
+
+
+def test_a_cell_the_kernel_already_cut_is_not_cut_again() -> None:
+    """The kernel keeps exactly the cap and adds its note; the cap when saving leaves both alone."""
+    cut = stream("x" * 1000 + NOTE.format(cap=1000, dropped=5_000_000))
+    cell, _ = CapOutputs(max_chars=1000).preprocess_cell(cell_with([cut]), {}, 0)
+    assert [o.text for o in cell.outputs] == [cut["text"]]
+
+
+def test_the_cap_is_the_sandbox_limit() -> None:
+    assert CapOutputs().max_chars == Limits().output_chars
