@@ -35,7 +35,7 @@ def summary(row: dict) -> str:
         "",
         f"- points before the late penalty: {row['raw_score']}",
         f"- late days: {row['late_days']}",
-        f"- late penalty: -{row['late_penalty'] or 0}",
+        f"- late penalty: {row['late_penalty'] or 0} point(s)",
     ]
     if row.get("message"):
         lines.append(f"- notes: {row['message']}")
