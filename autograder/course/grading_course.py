@@ -47,6 +47,7 @@ c.GenerateFeedback.preprocessors = [
     "autograder.nbgrader_ext.feedback.HideHiddenTests",
     "autograder.nbgrader_ext.feedback.GradeSummary",
 ]
+c.GenerateFeedback.exporter_class = "autograder.nbgrader_ext.feedback_html.FeedbackHTMLExporter"
 from autograder.nbgrader_ext.feedback_math import configure_feedback_math
 
 configure_feedback_math(c)  # feedback pages load MathJax from feedback/.mathjax: math typeset offline

@@ -23,9 +23,6 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import jinja2
-import jinja2.bccache
-from nbconvert.exporters import HTMLExporter
 from nbgrader.api import Gradebook
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
@@ -42,6 +39,7 @@ from autograder.grading.jobs import (
 )
 from autograder.nbgrader_ext import checks
 from autograder.nbgrader_ext.checks import AppendProbe, ApplyOutsideChecks
+from autograder.nbgrader_ext.feedback_html import FeedbackHTMLExporter
 from autograder.nbgrader_ext.sandbox import SandboxedExecute, SandboxedKernelManager, font_list, sandbox_mode
 from autograder.nbgrader_ext.sandbox_kernel import Limits
 from autograder.ps1 import ASSIGNMENT, NOTEBOOK, NOTEBOOK_ID
@@ -149,7 +147,7 @@ def load_config(course: Path, secure: bool):  # -> traitlets Config
     cfg.CourseDirectory.root = str(course)
     cfg.CourseDirectory.db_url = f"sqlite:///{course / GRADEBOOK}"
     cfg.Exchange.root = str(course / "exchange")  # unused; set so nbgrader does not look in /srv
-    cfg.GenerateFeedback.exporter_class = CachedHTMLExporter
+    cfg.GenerateFeedback.exporter_class = FeedbackHTMLExporter  # also for courses made before it
     if secure:
         cfg.Autograde.autograde_preprocessors = _secure_steps(cfg)
     return cfg
@@ -238,36 +236,6 @@ def limit_hit(nb: dict, reports: list[dict[str, Any]], cfg) -> str | None:
     if "MemoryError" in names:
         return f"memory: the notebook hit the {mib} MiB memory limit (MemoryError): not graded"
     return None
-
-
-class _MemoryBytecodeCache(jinja2.BytecodeCache):
-    """Compiled Jinja templates kept for the worker's life (Jinja checks each source's checksum)."""
-
-    def __init__(self) -> None:
-        self.compiled: dict[str, bytes] = {}
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        if bucket.key in self.compiled:
-            bucket.bytecode_from_string(self.compiled[bucket.key])
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        self.compiled[bucket.key] = bucket.bytecode_to_string()
-
-
-_JINJA_CACHE = _MemoryBytecodeCache()
-
-
-class CachedHTMLExporter(HTMLExporter):
-    """nbconvert's HTMLExporter (the feedback page) sharing compiled templates between jobs.
-
-    nbgrader makes a new exporter, hence a new Jinja environment, per generate_feedback call: the
-    feedback templates were compiled again for every submission (~0.3 s of each job).
-    """
-
-    def _create_environment(self) -> jinja2.Environment:
-        environment = super()._create_environment()
-        environment.bytecode_cache = _JINJA_CACHE
-        return environment
 
 
 class ReportingKernelManager(SandboxedKernelManager):
