@@ -26,15 +26,18 @@ from typing import Any
 from nbgrader.api import Gradebook
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
+from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 from autograder import ps1
+from autograder.course.grading_course import graded_cells
 from autograder.grading.jobs import (
     FatalGradingError,
     Job,
     Result,
     Template,
     limit_threads,
+    result_messages,
     scratch_root,
 )
 from autograder.nbgrader_ext import checks
@@ -43,6 +46,8 @@ from autograder.nbgrader_ext.feedback_html import FeedbackHTMLExporter
 from autograder.nbgrader_ext.sandbox import SandboxedExecute, SandboxedKernelManager, font_list, sandbox_mode
 from autograder.nbgrader_ext.sandbox_kernel import Limits
 from autograder.ps1 import ASSIGNMENT, NOTEBOOK, NOTEBOOK_ID
+from autograder.results import feedback_pages
+from autograder.results.grades_table import row_from_scores
 
 CONFIG = "nbgrader_config.py"
 GRADEBOOK = ps1.GRADEBOOK_FILE
@@ -81,7 +86,7 @@ def grade(job: Job, template: Template) -> Result:
         tempfile.tempdir = saved_tempdir
         shutil.rmtree(course, ignore_errors=True)
     result.seconds = round(time.monotonic() - start, 3)
-    result.worker = f"{socket.gethostname()}:{os.getpid()}"
+    result.worker = worker_name()
     return result
 
 
@@ -108,17 +113,51 @@ def _grade_in(course: Path, job: Job, template: Template) -> Result:
     if problem:
         result.status, result.message = "error", problem
         return result
-    result.feedback = _feedback(api, course, job.student)
-    notes = [] if result.feedback else ["feedback HTML could not be made"]
+    notes = []
     refused = sum(r.get("forks_refused", 0) for r in KERNEL_REPORTS)
     if refused:  # the notebook went on, so it is graded; the instructor should still know
         notes.append(f"the sandbox refused {refused} new process(es) beyond its process limit")
     result.message = "; ".join(notes)
+    result.worker = worker_name()
+    row = final_row(job, result, template.secure)
+    if row is not None:  # the page shows the row's summary and penalty (the student's own deadline)
+        feedback_pages.write_penalties(course, [row])
+        result.late_penalty = float(row["late_penalty"] or 0) or None
+        result.summary = feedback_pages.summary(row)
+    result.feedback = _feedback(api, course, job.student, result.summary)
+    if result.feedback is None:
+        result.summary = ""
+        result.message = "; ".join(["feedback HTML could not be made", *notes])
     return result
 
 
-def _feedback(api: Any, course: Path, student: str) -> bytes | None:
+def worker_name() -> str:
+    """host:pid of this worker, as results and messages name it."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def final_row(job: Job, result: Result, secure: bool) -> dict | None:
+    """The student's grades.csv row as this job can know it (None without a PageContext), for the
+    page's summary and late penalty: the coordinator keeps the page unless manual grades or a row
+    that came out different make it stale."""
+    page = job.page
+    if page is None:
+        return None
+    messages = [*page.before, *result_messages(result, secure), *page.after]
+    entry = {"submitted": page.submitted, "status": "graded", "messages": messages}
+    scores = {
+        name: None if g["needs_manual_grade"] else float(g["auto_score"] or 0.0)
+        for name, g in result.grades.items()
+    }
+    return row_from_scores(job.student, entry, scores, graded_cells(), page.due, page.extension)
+
+
+def _feedback(api: Any, course: Path, student: str, summary: str) -> bytes | None:
     """The student's feedback page (hidden tests removed by the course's preprocessors)."""
+    if summary:
+        extra = Config()
+        extra.GradeSummary.summaries = {student: summary}
+        api.update_config(extra)
     done = api.generate_feedback(ASSIGNMENT, student, force=True)
     page = course / "feedback" / student / ASSIGNMENT / f"{NOTEBOOK_ID}.html"
     return page.read_bytes() if done["success"] and page.exists() else None
