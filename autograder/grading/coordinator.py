@@ -10,7 +10,9 @@ private course with a sandboxed kernel. Steps:
 4. as each result arrives: write `submitted/`, `autograded/`, `feedback/` of that student, replace
    its submission in the class gradebook in one transaction (gradebook_writer.py, the only writer),
    then mark it done in state.json; a run killed anywhere is finished by the next one;
-5. write grades.csv with the late penalty on the current total (results/), report.png and a table.
+5. write grades.csv with the late penalty on the current total (results/), report.png and a table;
+   make again, from the gradebook, only the feedback pages that do not show the student's row (the
+   workers put the final summary and penalty on theirs: manual grades or a changed row make one stale).
 """
 
 from __future__ import annotations

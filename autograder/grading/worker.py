@@ -5,6 +5,8 @@ and a `Template` (the grading config, the source assignment and a SQLite gradebo
 right after `generate_assignment`, all as bytes). `grade()` builds a private course in a scratch
 folder, runs nbgrader's `autograde` and `generate_feedback` in this process (NbGraderAPI: no CLI
 start-up per submission), reads the grades back from its private gradebook and returns a `Result`.
+With the job's `PageContext` the page already carries the student's grades.csv summary and late
+penalty (own deadline included), so the coordinator need not make it again.
 Only the coordinator writes the class gradebook, so any number of workers can run at once, on
 this machine or on a Dask cluster that shares nothing with the coordinator but the code.
 """
