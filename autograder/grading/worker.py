@@ -60,9 +60,9 @@ KERNEL_REPORTS: list[dict[str, Any]] = []
 
 def warm_up() -> str:
     """Import and load what the first job would (in the coordinator before it forks local workers,
-    and on each worker of a remote cluster): nbgrader, nbconvert's HTML exporter, sklearn and the
-    digits test split of Problem 3's outside check, and the kernels' font list. Returns the worker's
-    sandbox mode."""
+    and on each worker of a remote cluster): nbgrader, nbconvert's HTML exporter, the digits
+    test split of Problem 3's outside check (a shipped file), and the kernels' font list. Returns the
+    worker's sandbox mode."""
     limit_threads()
     checks.digits_test_set()
     font_list()
