@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,6 +57,7 @@ from autograder.grading.jobs import (
 )
 from autograder.grading.pool import make_pool
 from autograder.grading.submitted_folder import find_collected, read_collected, submitted_folder
+from autograder.nbgrader_ext.feedback_math import install_mathjax
 from autograder.nbgrader_ext.sandbox import sandbox_mode, sandbox_warning
 from autograder.ps1 import ASSIGNMENT, NOTEBOOK, SOURCE_DIR
 from autograder.results import extensions, feedback_pages, report
@@ -311,13 +313,17 @@ def _run_locked(
         if pool is not None:
             pool.start()  # workers start and import nbgrader while the course is built
         course = out / "course"
-        cd.prepare(course, source, db, secure)
-        with GradebookWriter(cd.db_url(course)) as writer:
-            writer.set_due(due_at)
-            run_ = Run(out, course, state, writer, secure, pages)
-            state.update(grading_key=key, due=due_at.isoformat(), secure=secure)
-            save_state(out, state)
-            elapsed = _grade_all(run_, todo, pool, due_at, scratch, quiet)
+        cd.prepare(course, source, db, secure, mathjax=False)
+        # MathJax (12 MB, ~0.3 s to copy) goes into feedback/ while the first notebooks run.
+        with ThreadPoolExecutor(1) as copier:
+            mathjax = copier.submit(install_mathjax, course / "feedback")
+            with GradebookWriter(cd.db_url(course)) as writer:
+                writer.set_due(due_at)
+                run_ = Run(out, course, state, writer, secure, pages)
+                state.update(grading_key=key, due=due_at.isoformat(), secure=secure)
+                save_state(out, state)
+                elapsed = _grade_all(run_, todo, pool, due_at, scratch, quiet)
+            mathjax.result()  # a failed copy is raised here
     except BaseException:
         _stop(pool, scratch)
         raise
