@@ -13,3 +13,11 @@ Data flow, one folder per step (docs/architecture.md draws it):
     cli/      (one thin module per command of `ps1` = `python -m autograder`)
 `ps1.py` says what PS1 is; `deadlines.py` reads times; `errors.py` is the one-line error of bad input.
 """
+
+import sys
+
+# jsonschema (loaded by nbformat) imports the optional `rfc3987_syntax` to check the "iri" string
+# format, and that package builds its grammar when imported: 0.8-0.9 CPU-s of every command's start
+# (python -X importtime). No notebook schema uses that format, so jsonschema is told it is absent.
+if "rfc3987_syntax" not in sys.modules:
+    sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]

@@ -1,16 +1,22 @@
 """Grading throughput: upstream sequential nbgrader vs `python -m autograder grade`, on the same zips.
 
-    .venv/bin/python benchmarks/grading.py [--copies 8] [--repeats 2]
+    .venv/bin/python benchmarks/grading.py [--copies 16] [--repeats 2] [--configs abcde]
+                                           [--scheduler tcp://127.0.0.1:8786]
 
 Every submission is a copy of the reference solution (`solutions/PS1_solution.ipynb`) zipped as
-`PS1_StudentNN.zip`, all on time. Four configurations, interleaved, each repeated, best time kept:
+`PS1_StudentNN.zip`, all on time. The configurations, interleaved, each repeated, best time kept:
 
   (a) upstream: a fresh course (`nbgrader generate_assignment`, not timed), the notebooks placed in
       submitted/, then ONE timed `nbgrader autograde ps1` CLI call over all students (default
       Execute, no sandbox, no outside checks);
   (b) our command, `--workers 1` (sandbox + outside checks, in-process worker);
   (c) our command, `--workers 2` (a local Dask cluster, one worker per core);
-  (d) our command, `--workers 1 --no-sandbox-and-checks` (what the sandbox and checks cost).
+  (d) our command, `--workers 1 --no-sandbox-and-checks` (what the sandbox and checks cost);
+  (e) the floor: the same notebooks executed bare with nbclient (no nbgrader, no sandbox, no checks,
+      no feedback), two at a time in two forked processes, timed from the pool's start to the last
+      notebook's end;
+  (f) our command with `--scheduler ADDRESS`: a Dask cluster started separately (`dask scheduler`,
+      two `dask worker ADDRESS --nthreads 1`); only with --scheduler.
 
 (b)-(d) are timed from the command's start to its exit: Python start-up, building the course
 (generate_assignment), checking the zips, grading, grades.csv and report.png included. BLAS and
@@ -21,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import multiprocessing
 import os
 import shutil
 import subprocess
@@ -28,8 +35,11 @@ import sys
 import tempfile
 import time
 import zipfile
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import nbformat
+from nbclient import NotebookClient
 from nbgrader.api import Gradebook
 
 from autograder.ps1 import COURSE_DIR, SOLUTION_NOTEBOOK
@@ -43,7 +53,10 @@ CONFIGS = {
     "b": "(b) ours --workers 1 (sandbox + checks)",
     "c": "(c) ours --workers 2 (sandbox + checks)",
     "d": "(d) ours --workers 1, no sandbox/checks",
+    "e": "(e) bare nbclient, 2 at a time",
+    "f": "(f) ours --scheduler (separate Dask)",
 }
+FLOOR_WORKERS = 2
 
 
 def env() -> dict[str, str]:
@@ -106,12 +119,35 @@ def check_upstream(course: Path, students: list[str]) -> None:
         raise SystemExit(f"(a) did not give full marks: {wrong}")
 
 
-def ours(work: Path, zips: Path, config: str, students: list[str]) -> float:
-    """(b)-(d): the whole command, timed from start to exit."""
+def _execute_bare(folder: str) -> float:
+    """Run one copy of the solution with nbclient in `folder`; return its process-local wall time."""
+    os.environ.update(THREADS)
+    start = time.perf_counter()
+    nb = nbformat.read(SOLUTION, as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": folder}}).execute()
+    return time.perf_counter() - start
+
+
+def bare(work: Path, copies: int) -> float:
+    """(e): `copies` executions of the solution notebook, FLOOR_WORKERS at a time, no grading at all."""
+    folders = []
+    for i in range(copies):
+        folder = work / f"nb{i:02d}"
+        folder.mkdir(parents=True)
+        folders.append(str(folder))
+    start = time.perf_counter()
+    with ProcessPoolExecutor(FLOOR_WORKERS, mp_context=multiprocessing.get_context("fork")) as pool:
+        list(pool.map(_execute_bare, folders))
+    return time.perf_counter() - start
+
+
+def ours(work: Path, zips: Path, config: str, students: list[str], scheduler: str | None = None) -> float:
+    """(b)-(d), (f): the whole command, timed from start to exit."""
     args = {
         "b": ["--workers", "1"],
         "c": ["--workers", "2"],
         "d": ["--workers", "1", "--no-sandbox-and-checks"],
+        "f": ["--scheduler", scheduler or ""],
     }
     out = work / "out"
     cmd = [
@@ -141,21 +177,26 @@ def ours(work: Path, zips: Path, config: str, students: list[str]) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--copies", type=int, default=8, help="submissions (default 8)")
+    parser.add_argument("--copies", type=int, default=16, help="submissions (default 16)")
     parser.add_argument("--repeats", type=int, default=2, help="interleaved repeats, best kept (default 2)")
+    parser.add_argument("--configs", default="abcde", help="which configurations, in order (default abcde)")
+    parser.add_argument("--scheduler", help="address of a separately started Dask scheduler: adds (f)")
     args = parser.parse_args(argv)
+    configs = [c for c in args.configs if c in CONFIGS and c != "f"] + (["f"] if args.scheduler else [])
     best: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="grading-bench-") as tmp:
         zips = Path(tmp) / "inbox" / "zips"
         students = make_zips(zips, args.copies)
         for rep in range(args.repeats):
-            for config in CONFIGS:
+            for config in configs:
                 work = Path(tmp) / f"{config}{rep}"
                 if config == "a":
                     seconds, feedback = upstream(work, students)
                     best["a+"] = min(best.get("a+", float("inf")), seconds + feedback)
+                elif config == "e":
+                    seconds = bare(work, args.copies)
                 else:
-                    seconds = ours(work, zips, config, students)
+                    seconds = ours(work, zips, config, students, args.scheduler)
                 best[config] = min(best.get(config, float("inf")), seconds)
                 print(f"  repeat {rep + 1}: {CONFIGS[config]}: {seconds:.1f} s", file=sys.stderr, flush=True)
                 shutil.rmtree(work, ignore_errors=True)
@@ -163,19 +204,29 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _ratio(best: dict[str, float], base: str, key: str) -> str:
+    return f"{best[base] / best[key]:5.2f}x" if base in best else "    -"
+
+
 def print_table(best: dict[str, float], copies: int, repeats: int) -> None:
+    """Every configuration's best time, per notebook, as a speed-up over (a) and as a cost over (e)."""
     print(f"\n{copies} copies of the reference solution, {os.cpu_count()} cores, best of {repeats}\n")
-    print(f"| {'configuration':<42} | wall s | s / notebook | vs (a) |")
-    print(f"| {'-' * 42} | -----: | -----------: | -----: |")
+    print(f"| {'configuration':<42} | wall s | s / notebook | vs (a) | time / (e) |")
+    print(f"| {'-' * 42} | -----: | -----------: | -----: | ---------: |")
     labels = dict(CONFIGS)
     labels["a+"] = "(a') (a) + nbgrader generate_feedback CLI"
-    for key in ["a", "a+", "b", "c", "d"]:
-        label, t = labels[key], best[key]
-        print(f"| {label:<42} | {t:6.1f} | {t / copies:12.2f} | {best['a'] / t:5.2f}x |")
-    print(f"\n(c) vs (a): {best['a'] / best['c']:.2f}x faster (target >= 1.7x)")
-    print(f"(c) vs (a'), same outputs (grades + feedback pages): {best['a+'] / best['c']:.2f}x faster")
-    cost = 100 * (best["b"] / best["d"] - 1)
-    print(f"(b) vs (d): sandbox + outside checks cost {cost:+.0f}% (target <= +25%)")
+    for key in [k for k in ["a", "a+", "b", "c", "d", "e", "f"] if k in best]:
+        t = best[key]
+        vs_e = f"{t / best['e']:9.2f}x" if "e" in best else "         -"
+        print(f"| {labels[key]:<42} | {t:6.1f} | {t / copies:12.2f} | {_ratio(best, 'a', key)} | {vs_e} |")
+    print()
+    for key in [k for k in ["c", "f"] if k in best]:
+        if "a" in best:
+            print(f"({key}) vs (a): {best['a'] / best[key]:.2f}x faster (target >= 1.9x)")
+        if "e" in best:
+            print(f"({key}) vs (e): {best[key] / best['e']:.2f}x the bare notebooks' time (target <= 1.15x)")
+    if "b" in best and "d" in best:
+        print(f"(b) vs (d): sandbox + outside checks cost {100 * (best['b'] / best['d'] - 1):+.0f}%")
 
 
 if __name__ == "__main__":

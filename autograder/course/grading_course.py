@@ -47,6 +47,7 @@ c.GenerateFeedback.preprocessors = [
     "autograder.nbgrader_ext.feedback.HideHiddenTests",
     "autograder.nbgrader_ext.feedback.GradeSummary",
 ]
+c.GenerateFeedback.exporter_class = "autograder.nbgrader_ext.feedback_html.FeedbackHTMLExporter"
 from autograder.nbgrader_ext.feedback_math import configure_feedback_math
 
 configure_feedback_math(c)  # feedback pages load MathJax from feedback/.mathjax: math typeset offline
@@ -129,15 +130,19 @@ def _generate(course: Path) -> None:
         )
 
 
-def prepare(course: Path, source: Path | None = None, db: str | None = None, secure: bool = True) -> str:
+def prepare(
+    course: Path, source: Path | None = None, db: str | None = None, secure: bool = True, mathjax: bool = True
+) -> str:
     """(Re)build `course` when the source notebook, the gradebook URL or `secure` changed.
 
     Returns the source digest. `db` is the class gradebook's SQLAlchemy URL (default SQLite in
-    `course`); `secure` puts the sandbox and the outside checks in the course's config.
+    `course`); `secure` puts the sandbox and the outside checks in the course's config; `mathjax=False`
+    leaves copying MathJax into `feedback/` to the caller (`install_mathjax`).
     """
     course = Path(course).resolve()
     course.mkdir(parents=True, exist_ok=True)
-    install_mathjax(course / "feedback")  # what the feedback pages typeset their math with
+    if mathjax:
+        install_mathjax(course / "feedback")  # what the feedback pages typeset their math with
     src_dir = source if source is not None else SOURCE_DIR
     digest = source_digest(src_dir)
     url = db or default_db_url(course)

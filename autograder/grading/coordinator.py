@@ -10,7 +10,9 @@ private course with a sandboxed kernel. Steps:
 4. as each result arrives: write `submitted/`, `autograded/`, `feedback/` of that student, replace
    its submission in the class gradebook in one transaction (gradebook_writer.py, the only writer),
    then mark it done in state.json; a run killed anywhere is finished by the next one;
-5. write grades.csv with the late penalty on the current total (results/), report.png and a table.
+5. write grades.csv with the late penalty on the current total (results/), report.png and a table;
+   make again, from the gradebook, only the feedback pages that do not show the student's row (the
+   workers put the final summary and penalty on theirs: manual grades or a changed row make one stale).
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ import sys
 import threading
 import time
 import warnings
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -43,9 +46,18 @@ from autograder.grading.collect import (
 )
 from autograder.grading.gradebook_writer import GradebookWriter
 from autograder.grading.inputs import check_inputs, read_times
-from autograder.grading.jobs import Job, Result, limit_threads, make_template, scratch_root
+from autograder.grading.jobs import (
+    Job,
+    PageContext,
+    Result,
+    limit_threads,
+    make_template,
+    result_messages,
+    scratch_root,
+)
 from autograder.grading.pool import make_pool
 from autograder.grading.submitted_folder import find_collected, read_collected, submitted_folder
+from autograder.nbgrader_ext.feedback_math import install_mathjax
 from autograder.nbgrader_ext.sandbox import sandbox_mode, sandbox_warning
 from autograder.ps1 import ASSIGNMENT, NOTEBOOK, SOURCE_DIR
 from autograder.results import extensions, feedback_pages, report
@@ -121,6 +133,7 @@ class Run:
     state: dict
     writer: GradebookWriter
     secure: bool
+    pages: dict[str, tuple[str, float | None]] = field(default_factory=dict)  # made by workers this run
 
 
 def scratch_name(out: Path) -> str:
@@ -176,21 +189,6 @@ def _write_files(course: Path, job: Job, result: Result) -> None:
         page.write_bytes(result.feedback)
 
 
-def _messages(result: Result, secure: bool) -> list[str]:
-    notes = [result.message] if result.message else []
-    for flag in result.flags:
-        said = "passed" if flag.get("in_kernel") else "failed"
-        notes.append(
-            f"flagged for the instructor: {flag.get('grade_id')} {said} in the kernel but the outside "
-            f"check {'passed' if flag.get('outside') else 'failed'} ({flag.get('detail', '')})"
-        )
-    if not secure:
-        notes.append("graded WITHOUT the sandbox and the outside checks")
-    elif result.sandbox != "bwrap":
-        notes.append(f"SANDBOX DISABLED on {result.worker or 'the worker'}: kernel ran with rlimits only")
-    return notes
-
-
 def record(run: Run, cand: Candidate, job: Job, entry: dict, outcome: Result | BaseException) -> dict:
     """Files, then the gradebook (one transaction), then state.json: a crash redoes this student."""
     if isinstance(outcome, BaseException):
@@ -206,10 +204,12 @@ def record(run: Run, cand: Candidate, job: Job, entry: dict, outcome: Result | B
     _write_files(run.course, job, outcome)
     run.writer.write(outcome, _nbgrader_time(cand.submitted), keep)
     entry["status"] = outcome.status
-    entry["messages"] += _messages(outcome, run.secure)
+    entry["messages"] += result_messages(outcome, run.secure)
     if keep["scores"] and outcome.status == "graded":
         entry["messages"].append(f"kept {len(keep['scores'])} manual grade(s) of this same zip")
     entry.update(sandbox=outcome.sandbox, flags=outcome.flags, worker=outcome.worker, seconds=outcome.seconds)
+    if outcome.status == "graded" and outcome.feedback is not None and outcome.summary and not keep["scores"]:
+        run.pages[cand.student] = (outcome.summary, outcome.late_penalty)
     return entry
 
 
@@ -223,12 +223,15 @@ def record_invalid(run: Run, cand: Candidate, entry: dict, exc: SubmissionError)
     return entry
 
 
+def _older_notes(older: list[Candidate]) -> list[str]:
+    if not older:
+        return []
+    names = ", ".join(shown(c.path.name) for c in older)
+    return [f"{len(older) + 1} zips from this student: graded the latest, ignored {names}"]
+
+
 def _commit(run: Run, student: str, entry: dict, older: list[Candidate]) -> None:
-    if older:
-        names = ", ".join(shown(c.path.name) for c in older)
-        entry["messages"].append(
-            f"{len(older) + 1} zips from this student: graded the latest, ignored {names}"
-        )
+    entry["messages"] += _older_notes(older)
     run.state["students"][student] = entry
     save_state(run.out, run.state)
 
@@ -304,18 +307,23 @@ def _run_locked(
     scratch = scratch_name(out)
     shutil.rmtree(scratch_root(scratch), ignore_errors=True)  # left by a run killed mid-job
     dask_dir = str(scratch_root(scratch) / "dask")
+    pages: dict[str, tuple[str, float | None]] = {}
     pool = make_pool(min(n_workers, max(1, len(todo))), scheduler, dask_dir) if todo else None
     try:
         if pool is not None:
             pool.start()  # workers start and import nbgrader while the course is built
         course = out / "course"
-        cd.prepare(course, source, db, secure)
-        with GradebookWriter(cd.db_url(course)) as writer:
-            writer.set_due(due_at)
-            run_ = Run(out, course, state, writer, secure)
-            state.update(grading_key=key, due=due_at.isoformat(), secure=secure)
-            save_state(out, state)
-            elapsed = _grade_all(run_, todo, pool, due_at, scratch, quiet)
+        cd.prepare(course, source, db, secure, mathjax=False)
+        # MathJax (12 MB, ~0.3 s to copy) goes into feedback/ while the first notebooks run.
+        with ThreadPoolExecutor(1) as copier:
+            mathjax = copier.submit(install_mathjax, course / "feedback")
+            with GradebookWriter(cd.db_url(course)) as writer:
+                writer.set_due(due_at)
+                run_ = Run(out, course, state, writer, secure, pages)
+                state.update(grading_key=key, due=due_at.isoformat(), secure=secure)
+                save_state(out, state)
+                elapsed = _grade_all(run_, todo, pool, due_at, scratch, quiet)
+            mathjax.result()  # a failed copy is raised here
     except BaseException:
         _stop(pool, scratch)
         raise
@@ -324,7 +332,7 @@ def _run_locked(
     stopping = threading.Thread(target=_stop, args=(pool, scratch))  # overlaps export and report
     stopping.start()
     rows = export(out)
-    notes += _rebuild_feedback(out, rows)
+    notes += _rebuild_feedback(out, rows, pages)
     notes += extensions.unknown_students(extensions.load(out, due_at), set(state["students"]))
     report.make_report(out, rows)
     stopping.join()
@@ -333,10 +341,12 @@ def _run_locked(
     return rows
 
 
-def _rebuild_feedback(out: Path, rows: list[dict]) -> list[str]:
-    """Every page from the gradebook (manual grades, extensions, final score); grades stay if it fails."""
+def _rebuild_feedback(out: Path, rows: list[dict], pages: dict[str, tuple[str, float | None]]) -> list[str]:
+    """Every page from the gradebook (manual grades, extensions, final score), except those the
+    workers just made that already show the student's row; grades stay if it fails."""
+    current = [r["student"] for r in rows if feedback_pages.is_current(r, pages.get(r["student"]))]
     try:
-        feedback_pages.rebuild(out, rows)
+        feedback_pages.rebuild(out, rows, current)
     except RuntimeError as exc:
         return [f"feedback pages were not rebuilt ({str(exc).splitlines()[0]}): run `ps1 feedback {out}`"]
     return []
@@ -371,12 +381,26 @@ def _grade_all(run_: Run, todo: list, pool, due_at: datetime, scratch: str, quie
     if not quiet:
         print(f"grading {len(jobs)} notebook(s) {pool.description}; {sandbox_line(run_.secure)}", flush=True)
     template = make_template(cd.template_files(run_.course, due_at), run_.secure)
+    extended = extensions.load(run_.out, due_at)
+    jobs = [replace(job, page=_page_context(job, pending[job.student], due_at, extended)) for job in jobs]
     with tqdm(total=len(jobs), desc="grading", unit="notebook", disable=quiet, file=sys.stderr) as bar:
         for job, outcome in pool.run(jobs, template):
             cand, entry, older = pending.pop(job.student)
             _commit(run_, cand.student, record(run_, cand, job, entry, outcome), older)
             bar.update()
     return time.monotonic() - start
+
+
+def _page_context(job: Job, pending: tuple, due_at: datetime, extended: dict) -> PageContext:
+    """What the worker needs to put this student's final summary on the page it makes."""
+    cand, entry, older = pending
+    return PageContext(
+        cand.submitted.isoformat(),
+        list(entry["messages"]),
+        _older_notes(older),
+        due_at,
+        extended.get(job.student),
+    )
 
 
 def sandbox_line(secure: bool) -> str:

@@ -6,8 +6,11 @@ import hashlib
 import os
 import tempfile
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from autograder.results.extensions import Extension
 
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -26,6 +29,18 @@ class Template:
 
 
 @dataclass(frozen=True)
+class PageContext:
+    """What the coordinator knows of a student's grades.csv row before grading, so the worker can put
+    the final summary on the feedback page it makes (the coordinator then need not make it again)."""
+
+    submitted: str  # ISO time, as in state.json
+    before: list[str]  # messages known before grading (zip warnings, restored cells)
+    after: list[str]  # messages the coordinator appends after the worker's (older zips ignored)
+    due: datetime  # the class deadline
+    extension: Extension | None = None
+
+
+@dataclass(frozen=True)
 class Job:
     """One submission to grade."""
 
@@ -33,6 +48,7 @@ class Job:
     notebook: bytes  # validated by collect.py, deleted graded cells restored
     timestamp: str  # "%Y-%m-%d %H:%M:%S.%f UTC", what nbgrader reads from timestamp.txt
     scratch: str  # name of this run's scratch folder in the worker's temp dir
+    page: PageContext | None = None  # None: the page gets no summary (the coordinator adds it)
 
 
 @dataclass
@@ -52,6 +68,23 @@ class Result:
     feedback: bytes | None = None
     seconds: float = 0.0
     worker: str = ""  # host:pid that graded it
+    summary: str = ""  # the summary on `feedback` ("" when none)
+
+
+def result_messages(result: Result, secure: bool) -> list[str]:
+    """The notes of grades.csv that come from the worker: its message, flags, a weaker sandbox."""
+    notes = [result.message] if result.message else []
+    for flag in result.flags:
+        said = "passed" if flag.get("in_kernel") else "failed"
+        notes.append(
+            f"flagged for the instructor: {flag.get('grade_id')} {said} in the kernel but the outside "
+            f"check {'passed' if flag.get('outside') else 'failed'} ({flag.get('detail', '')})"
+        )
+    if not secure:
+        notes.append("graded WITHOUT the sandbox and the outside checks")
+    elif result.sandbox != "bwrap":
+        notes.append(f"SANDBOX DISABLED on {result.worker or 'the worker'}: kernel ran with rlimits only")
+    return notes
 
 
 def make_template(files: dict[str, bytes], secure: bool) -> Template:

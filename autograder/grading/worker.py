@@ -5,6 +5,8 @@ and a `Template` (the grading config, the source assignment and a SQLite gradebo
 right after `generate_assignment`, all as bytes). `grade()` builds a private course in a scratch
 folder, runs nbgrader's `autograde` and `generate_feedback` in this process (NbGraderAPI: no CLI
 start-up per submission), reads the grades back from its private gradebook and returns a `Result`.
+With the job's `PageContext` the page already carries the student's grades.csv summary and late
+penalty (own deadline included), so the coordinator need not make it again.
 Only the coordinator writes the class gradebook, so any number of workers can run at once, on
 this machine or on a Dask cluster that shares nothing with the coordinator but the code.
 """
@@ -23,28 +25,31 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import jinja2
-import jinja2.bccache
-from nbconvert.exporters import HTMLExporter
 from nbgrader.api import Gradebook
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
+from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 from autograder import ps1
+from autograder.course.grading_course import graded_cells
 from autograder.grading.jobs import (
     FatalGradingError,
     Job,
     Result,
     Template,
     limit_threads,
+    result_messages,
     scratch_root,
 )
 from autograder.nbgrader_ext import checks, limit_notes
 from autograder.nbgrader_ext.checks import AppendProbe, ApplyOutsideChecks
+from autograder.nbgrader_ext.feedback_html import FeedbackHTMLExporter
 from autograder.nbgrader_ext.sandbox import SandboxedExecute, SandboxedKernelManager, font_list, sandbox_mode
 from autograder.nbgrader_ext.sandbox_kernel import Limits
 from autograder.ps1 import ASSIGNMENT, NOTEBOOK, NOTEBOOK_ID
+from autograder.results import feedback_pages
+from autograder.results.grades_table import row_from_scores
 
 CONFIG = "nbgrader_config.py"
 GRADEBOOK = ps1.GRADEBOOK_FILE
@@ -55,9 +60,9 @@ KERNEL_REPORTS: list[dict[str, Any]] = []
 
 def warm_up() -> str:
     """Import and load what the first job would (in the coordinator before it forks local workers,
-    and on each worker of a remote cluster): nbgrader, nbconvert's HTML exporter, sklearn and the
-    digits test split of Problem 3's outside check, and the kernels' font list. Returns the worker's
-    sandbox mode."""
+    and on each worker of a remote cluster): nbgrader, nbconvert's HTML exporter, the digits
+    test split of Problem 3's outside check (a shipped file), and the kernels' font list. Returns the
+    worker's sandbox mode."""
     limit_threads()
     checks.digits_test_set()
     font_list()
@@ -83,7 +88,7 @@ def grade(job: Job, template: Template) -> Result:
         tempfile.tempdir = saved_tempdir
         shutil.rmtree(course, ignore_errors=True)
     result.seconds = round(time.monotonic() - start, 3)
-    result.worker = f"{socket.gethostname()}:{os.getpid()}"
+    result.worker = worker_name()
     return result
 
 
@@ -106,15 +111,49 @@ def _grade_in(course: Path, job: Job, template: Template) -> Result:
     result.autograded = (course / "autograded" / job.student / ASSIGNMENT / NOTEBOOK).read_bytes()
     nb = json.loads(result.autograded)
     result.flags = list(nb.get("metadata", {}).get("autograder", {}).get("flags", []))
-    result.feedback = _feedback(api, course, job.student)
-    notes = [] if result.feedback else ["feedback HTML could not be made"]
     # The notebook went on past each limit it hit, so it is graded; the instructor should still know.
-    result.message = "; ".join(limit_hit(nb, KERNEL_REPORTS, cfg) + notes)
+    notes = limit_hit(nb, KERNEL_REPORTS, cfg)
+    result.message = "; ".join(notes)
+    result.worker = worker_name()
+    row = final_row(job, result, template.secure)
+    if row is not None:  # the page shows the row's summary and penalty (the student's own deadline)
+        feedback_pages.write_penalties(course, [row])
+        result.late_penalty = float(row["late_penalty"] or 0) or None
+        result.summary = feedback_pages.summary(row)
+    result.feedback = _feedback(api, course, job.student, result.summary)
+    if result.feedback is None:
+        result.summary = ""
+        result.message = "; ".join([*notes, "feedback HTML could not be made"])
     return result
 
 
-def _feedback(api: Any, course: Path, student: str) -> bytes | None:
+def worker_name() -> str:
+    """host:pid of this worker, as results and messages name it."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def final_row(job: Job, result: Result, secure: bool) -> dict | None:
+    """The student's grades.csv row as this job can know it (None without a PageContext), for the
+    page's summary and late penalty: the coordinator keeps the page unless manual grades or a row
+    that came out different make it stale."""
+    page = job.page
+    if page is None:
+        return None
+    messages = [*page.before, *result_messages(result, secure), *page.after]
+    entry = {"submitted": page.submitted, "status": "graded", "messages": messages}
+    scores = {
+        name: None if g["needs_manual_grade"] else float(g["auto_score"] or 0.0)
+        for name, g in result.grades.items()
+    }
+    return row_from_scores(job.student, entry, scores, graded_cells(), page.due, page.extension)
+
+
+def _feedback(api: Any, course: Path, student: str, summary: str) -> bytes | None:
     """The student's feedback page (hidden tests removed by the course's preprocessors)."""
+    if summary:
+        extra = Config()
+        extra.GradeSummary.summaries = {student: summary}
+        api.update_config(extra)
     done = api.generate_feedback(ASSIGNMENT, student, force=True)
     page = course / "feedback" / student / ASSIGNMENT / f"{NOTEBOOK_ID}.html"
     return page.read_bytes() if done["success"] and page.exists() else None
@@ -143,7 +182,7 @@ def load_config(course: Path, secure: bool):  # -> traitlets Config
     cfg.CourseDirectory.root = str(course)
     cfg.CourseDirectory.db_url = f"sqlite:///{course / GRADEBOOK}"
     cfg.Exchange.root = str(course / "exchange")  # unused; set so nbgrader does not look in /srv
-    cfg.GenerateFeedback.exporter_class = CachedHTMLExporter
+    cfg.GenerateFeedback.exporter_class = FeedbackHTMLExporter  # also for courses made before it
     if secure:
         cfg.Autograde.autograde_preprocessors = _secure_steps(cfg)
     return cfg
@@ -224,36 +263,6 @@ def limit_hit(nb: dict, reports: list[dict[str, Any]], cfg) -> list[str]:
     """Every limit hit during a finished run, named with its value (the run is graded all the same)."""
     lim, cell_timeout = _limits(cfg)
     return limit_notes.notes(nb, reports, lim, cell_timeout)
-
-
-class _MemoryBytecodeCache(jinja2.BytecodeCache):
-    """Compiled Jinja templates kept for the worker's life (Jinja checks each source's checksum)."""
-
-    def __init__(self) -> None:
-        self.compiled: dict[str, bytes] = {}
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        if bucket.key in self.compiled:
-            bucket.bytecode_from_string(self.compiled[bucket.key])
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        self.compiled[bucket.key] = bucket.bytecode_to_string()
-
-
-_JINJA_CACHE = _MemoryBytecodeCache()
-
-
-class CachedHTMLExporter(HTMLExporter):
-    """nbconvert's HTMLExporter (the feedback page) sharing compiled templates between jobs.
-
-    nbgrader makes a new exporter, hence a new Jinja environment, per generate_feedback call: the
-    feedback templates were compiled again for every submission (~0.3 s of each job).
-    """
-
-    def _create_environment(self) -> jinja2.Environment:
-        environment = super()._create_environment()
-        environment.bytecode_cache = _JINJA_CACHE
-        return environment
 
 
 class ReportingKernelManager(SandboxedKernelManager):

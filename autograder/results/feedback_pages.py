@@ -11,7 +11,7 @@ call: grades.csv and every page, under the output folder's run lock.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 from nbgrader.api import MissingEntry
@@ -19,6 +19,7 @@ from traitlets.config import Config
 
 from autograder.course import grading_course as cd
 from autograder.course.run_lock import run_lock
+from autograder.nbgrader_ext.feedback_html import FeedbackHTMLExporter
 from autograder.ps1 import ASSIGNMENT, NOTEBOOK_ID
 from autograder.results.grades_table import export, graded_state
 
@@ -57,18 +58,33 @@ def write_penalties(course: Path, rows: list[dict]) -> None:
         gb.db.commit()
 
 
-def rebuild(out: Path, rows: list[dict]) -> list[Path]:
-    """Rebuild every graded student's page from the gradebook; return the pages. Hold the run lock."""
+def rebuild(out: Path, rows: list[dict], current: Collection[str] = ()) -> list[Path]:
+    """Rebuild every graded student's page from the gradebook, except the `current` ones (pages just
+    made with this same summary and penalty); return the pages. Hold the run lock."""
     out = Path(out).resolve()
     course = out / "course"
     write_penalties(course, rows)
     graded = [r for r in rows if r["status"] != "error"]
-    extra = Config()
-    extra.GradeSummary.summaries = {r["student"]: summary(r) for r in graded}
-    result = cd.api(course, extra).generate_feedback(ASSIGNMENT, force=True)
-    if not result["success"]:
-        raise RuntimeError("nbgrader generate_feedback failed:\n" + result.get("log", "") + result["error"])
+    # nbgrader splits its exclusion list at commas: an id holding one is always rebuilt.
+    skip = sorted(s for s in current if "," not in s)
+    if any(r["student"] not in skip for r in graded):
+        extra = Config()
+        extra.GradeSummary.summaries = {r["student"]: summary(r) for r in graded}
+        extra.GenerateFeedback.exporter_class = FeedbackHTMLExporter  # also for courses made before it
+        extra.CourseDirectory.student_id_exclude = ",".join(skip)
+        result = cd.api(course, extra).generate_feedback(ASSIGNMENT, force=True)
+        if not result["success"]:
+            raise RuntimeError(
+                "nbgrader generate_feedback failed:\n" + result.get("log", "") + result["error"]
+            )
     return [page_path(out, r["student"]) for r in graded if page_path(out, r["student"]).exists()]
+
+
+def is_current(row: dict, made: tuple[str, float | None] | None) -> bool:
+    """Whether a page made while grading, with (summary, late penalty) `made`, shows this row."""
+    if made is None or row["status"] == "error":
+        return False
+    return made[0] == summary(row) and float(row["late_penalty"] or 0) == float(made[1] or 0)
 
 
 def refresh(out: Path, change: Callable[[], object] | None = None) -> tuple[list[dict], list[Path]]:

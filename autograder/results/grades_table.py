@@ -49,7 +49,30 @@ def student_row(
     due: datetime,
     extension: Extension | None = None,
 ) -> dict:
-    """One grades.csv row; error rows have empty scores, never a 0 that looks earned.
+    """One grades.csv row from the gradebook (see `row_from_scores`)."""
+    scores = {}
+    for cell in cells:
+        try:
+            grade = gb.find_grade(cell["grade_id"], NOTEBOOK_ID, ASSIGNMENT, student)
+        except MissingEntry:
+            scores[cell["grade_id"]] = None
+            continue
+        pending = grade.manual_score is None and grade.needs_manual_grade
+        scores[cell["grade_id"]] = None if pending else (grade.score or 0.0)
+    return row_from_scores(student, entry, scores, cells, due, extension)
+
+
+def row_from_scores(
+    student: str,
+    entry: dict,
+    scores: dict[str, float | None],
+    cells: list[dict],
+    due: datetime,
+    extension: Extension | None = None,
+) -> dict:
+    """One grades.csv row from each cell's score (None: missing or awaiting manual grading); error
+    rows have empty scores, never a 0 that looks earned. A grading worker calls this too, to put
+    the same summary on the page it makes.
 
     Lateness is measured against the student's extension when there is one; the submission time
     (state.json) is never changed.
@@ -69,19 +92,13 @@ def student_row(
     raw = 0.0
     pending = []
     for cell in cells:
-        try:
-            grade = gb.find_grade(cell["grade_id"], NOTEBOOK_ID, ASSIGNMENT, student)
-        except MissingEntry:
+        score = scores.get(cell["grade_id"])
+        if score is None:
             row[cell["grade_id"]] = ""
             pending.append(cell["grade_id"])
             continue
-        score = grade.score
-        if grade.manual_score is None and grade.needs_manual_grade:
-            pending.append(cell["grade_id"])
-            row[cell["grade_id"]] = ""
-            continue
-        raw += score or 0.0
-        row[cell["grade_id"]] = _fmt(score or 0.0)
+        raw += score
+        row[cell["grade_id"]] = _fmt(score)
     penalty = late_policy.late_penalty(raw, days, ps1.PERCENT_PER_DAY, ps1.MAX_LATE_DAYS)
     first = 1 if extension is not None else 0  # the extension's note stays first: it explains the rest
     if late_policy.too_late(days, ps1.MAX_LATE_DAYS):

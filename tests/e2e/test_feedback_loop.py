@@ -56,6 +56,19 @@ def loop(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     return SimpleNamespace(out=out, graded=graded, times=EXAMPLES_DIR / "times.csv")
 
 
+def test_pages_made_while_grading_are_kept_and_equal_a_rebuild(loop: SimpleNamespace) -> None:
+    """The workers put each student's final summary (extension included) on the page they make, so
+    `grade` does not make it again; a full rebuild from the gradebook gives the same bytes."""
+    pages = {s: loop.out / "course" / "feedback" / s / ASSIGNMENT / f"{NOTEBOOK_ID}.html" for s in STUDENTS}
+    written = (loop.out / "grades.csv").stat().st_mtime_ns
+    assert all(page.stat().st_mtime_ns < written for page in pages.values())  # not rebuilt after export
+    made = {s: page.read_bytes() for s, page in pages.items()}
+    assert b"medical note" in made["KurtGodel"] and b"Final score" in made["AdaLovelace"]
+    rebuilt = run_ps1("feedback", loop.out)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert {s: page.read_bytes() for s, page in pages.items()} == made
+
+
 def test_extensions_move_the_deadline_not_the_submission_time(loop: SimpleNamespace) -> None:
     rows = _csv(loop.out)
     kurt, grace, ada = rows["KurtGodel"], rows["GraceHopper"], rows["AdaLovelace"]

@@ -346,3 +346,7 @@ def test_regrade_of_the_same_zip_keeps_manual_grades(graded: SimpleNamespace) ->
     row = _csv(graded.out)["GraceHopper"]
     assert (row["late_days"], float(row["raw_score"]), float(row["score"])) == ("1", 100.0, 90.0)
     assert "kept" in row["message"] and "manual grade(s) of this same zip" in row["message"]
+    # The worker's page knew nothing of the manual grades: the run made it again from the gradebook.
+    page = (graded.out / "course" / "feedback" / "GraceHopper" / ASSIGNMENT / "PS1.html").read_text()
+    assert f"Final score: {row['score']} / {row['max_score']} (status: {row['status']})" in page
+    assert "manual grade(s) of this same zip" in page

@@ -185,10 +185,10 @@ def test_jobs_carry_no_path_or_url_of_the_coordinator(zips: Path, reference: dic
 def test_flags_and_a_weaker_sandbox_reach_the_message() -> None:
     flag = {"grade_id": "p2_tests", "in_kernel": True, "outside": False, "detail": "J is not diag(p) - pp^T"}
     result = coordinator.Result("X", "graded", flags=[flag], sandbox="rlimits-only", worker="host:1")
-    text = "; ".join(coordinator._messages(result, secure=True))
+    text = "; ".join(coordinator.result_messages(result, secure=True))
     assert "flagged for the instructor: p2_tests passed in the kernel but the outside check failed" in text
     assert "J is not diag(p) - pp^T" in text and "SANDBOX DISABLED on host:1" in text
-    assert coordinator._messages(coordinator.Result("X", "graded", sandbox="bwrap"), secure=True) == []
+    assert coordinator.result_messages(coordinator.Result("X", "graded", sandbox="bwrap"), secure=True) == []
 
 
 def test_a_config_without_the_sandbox_is_fatal(tmp_path: Path) -> None:
