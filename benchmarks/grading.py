@@ -21,31 +21,54 @@ Every submission is a copy of the reference solution (`solutions/PS1_solution.ip
 (b)-(d) are timed from the command's start to its exit: Python start-up, building the course
 (generate_assignment), checking the zips, grading, grades.csv and report.png included. BLAS and
 OpenMP are held to one thread everywhere. Every run must give every copy full autograded marks.
+
+For our command the table also gives its fixed cost: the wall time minus the busiest worker's total
+job time (each job's `seconds` in state.json, from the notebook's arrival in the worker to its result),
+i.e. the time that worker was not grading: start-up, the tail after the last result, and gaps. It
+gives the mean job time too, beside (e)'s mean notebook time.
+
+--digits-file runs everything on a variant of the notebook (solution and source alike) that reads the
+digits with numpy from bytes in the cell, no scikit-learn: what a `digits.npz` shipped with the bundle
+would cost. Same split (made here with scikit-learn, checked against the grader's test file).
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import csv
+import io
+import json
 import multiprocessing
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 import zipfile
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+import numpy as np
 from nbclient import NotebookClient
 from nbgrader.api import Gradebook
 
-from autograder.ps1 import COURSE_DIR, SOLUTION_NOTEBOOK
+from autograder.nbgrader_ext.checks import METADATA_KEY, digits_test_set
+from autograder.ps1 import (
+    COURSE_DIR,
+    DIGITS_SPLIT_SEED,
+    DIGITS_TEST_SIZE,
+    SOLUTION_NOTEBOOK,
+    SOURCE_DIR,
+    SOURCE_NOTEBOOK,
+)
 
 REPO = Path(__file__).resolve().parent.parent
-SOLUTION = SOLUTION_NOTEBOOK
 PYTHON = sys.executable
 THREADS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 CONFIGS = {
@@ -57,6 +80,10 @@ CONFIGS = {
     "f": "(f) ours --scheduler (separate Dask)",
 }
 FLOOR_WORKERS = 2
+SPLIT_NAMES = ("X_train", "X_test", "y_train", "y_test")
+SKLEARN_IMPORT = re.compile(r"^from sklearn\S* import .*\n", re.M)
+LOAD_DIGITS = re.compile(r"^\w+ = load_digits\(\)\n", re.M)
+SPLIT_CALL = re.compile(r"^(.+?) = train_test_split\([^)]*\)", re.M)
 
 
 def env() -> dict[str, str]:
@@ -65,10 +92,68 @@ def env() -> dict[str, str]:
     return {**os.environ, **THREADS, "PATH": path}
 
 
-def make_zips(folder: Path, copies: int) -> list[str]:
+@dataclass(frozen=True)
+class Notebooks:
+    """What a run grades: the students' notebook and the course's source folder."""
+
+    solution: Path
+    source_dir: Path
+
+
+def digits_split_bytes() -> str:
+    """The notebook's split as an .npz file in base64 (made with scikit-learn here, once)."""
+    from sklearn.datasets import load_digits  # noqa: PLC0415 - heavy, only for --digits-file
+    from sklearn.model_selection import train_test_split  # noqa: PLC0415 - heavy, as above
+
+    digits = load_digits()
+    parts = train_test_split(
+        (digits.data / 16.0).astype(np.float64),
+        digits.target,
+        test_size=DIGITS_TEST_SIZE,
+        random_state=DIGITS_SPLIT_SEED,
+        stratify=digits.target,
+    )
+    x_test, y_test = digits_test_set()
+    if not (np.array_equal(parts[1], x_test) and np.array_equal(parts[3], y_test)):
+        raise SystemExit("the split made here is not the grader's digits test set")
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **dict(zip(SPLIT_NAMES, parts, strict=True)))
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def without_sklearn(code: str, data: str) -> str:
+    """A cell's code with its digits read from `data` (base64 .npz) instead of scikit-learn."""
+    code = LOAD_DIGITS.sub("", SKLEARN_IMPORT.sub("", code))
+    load = "np.load(io.BytesIO(base64.b64decode(_DIGITS_NPZ)))"
+    code = SPLIT_CALL.sub(
+        lambda m: f"{m[1]} = (lambda d: tuple(d[k] for k in {SPLIT_NAMES!r}))({load})", code
+    )
+    return f"import base64\nimport io\n\n_DIGITS_NPZ = {data!r}\n{code}"
+
+
+def digits_file_variant(folder: Path) -> Notebooks:
+    """The solution and the source folder with every use of scikit-learn replaced (--digits-file)."""
+    data = digits_split_bytes()
+    made = {}
+    for name, path in (("solution", SOLUTION_NOTEBOOK), ("source", SOURCE_NOTEBOOK)):
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "code" and "train_test_split(" in cell.source:
+                cell.source = without_sklearn(cell.source, data)
+        left = [c.source[:60] for c in nb.cells if c.cell_type == "code" and "sklearn" in c.source]
+        if left or "load_digits" in json.dumps([c.source for c in nb.cells]):
+            raise SystemExit(f"--digits-file: scikit-learn still used in {path}: {left}")
+        dest = folder / name / path.name
+        dest.parent.mkdir(parents=True)
+        nbformat.write(nb, dest)
+        made[name] = dest
+    return Notebooks(made["solution"], made["source"].parent)
+
+
+def make_zips(folder: Path, copies: int, solution: Path) -> list[str]:
     """`copies` zips of the reference solution; returns the student ids."""
     folder.mkdir(parents=True)
-    data = SOLUTION.read_bytes()
+    data = solution.read_bytes()
     students = [f"Student{i:02d}" for i in range(1, copies + 1)]
     rows = ["file,timestamp"]
     for student in students:
@@ -95,17 +180,17 @@ def nbgrader(course: Path, command: str) -> float:
     return seconds
 
 
-def upstream(work: Path, students: list[str]) -> tuple[float, float]:
+def upstream(work: Path, students: list[str], notebooks: Notebooks) -> tuple[float, float]:
     """(a): fresh course, generate (untimed), then one timed `nbgrader autograde` call; also the
     time of the `nbgrader generate_feedback` call that would give the feedback pages ours makes."""
     course = work / "course"
-    shutil.copytree(COURSE_DIR / "source", course / "source")
+    shutil.copytree(notebooks.source_dir, course / "source" / SOURCE_DIR.name)
     shutil.copy2(COURSE_DIR / "nbgrader_config.py", course / "nbgrader_config.py")
     nbgrader(course, "generate_assignment")
     for student in students:
         dest = course / "submitted" / student / "ps1"
         dest.mkdir(parents=True)
-        shutil.copyfile(SOLUTION, dest / "PS1.ipynb")
+        shutil.copyfile(notebooks.solution, dest / "PS1.ipynb")
     seconds = nbgrader(course, "autograde")
     check_upstream(course, students)
     return seconds, nbgrader(course, "generate_feedback")
@@ -119,29 +204,84 @@ def check_upstream(course: Path, students: list[str]) -> None:
         raise SystemExit(f"(a) did not give full marks: {wrong}")
 
 
-def _execute_bare(folder: str) -> float:
+def _execute_bare(folder: str, solution: Path) -> float:
     """Run one copy of the solution with nbclient in `folder`; return its process-local wall time."""
     os.environ.update(THREADS)
     start = time.perf_counter()
-    nb = nbformat.read(SOLUTION, as_version=4)
+    nb = nbformat.read(solution, as_version=4)
     NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": folder}}).execute()
     return time.perf_counter() - start
 
 
-def bare(work: Path, copies: int) -> float:
-    """(e): `copies` executions of the solution notebook, FLOOR_WORKERS at a time, no grading at all."""
+def cpu_ticks() -> tuple[int, int]:
+    """(busy, total) CPU ticks of the whole machine so far (/proc/stat): kernels in a sandbox or in a
+    worker that is killed at the end count too, which a process's own CPU accounting misses."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def busy_since(before: tuple[int, int]) -> float:
+    """Share of the machine's CPU time that was busy since `before` (cpu_ticks)."""
+    busy, total = cpu_ticks()
+    return (busy - before[0]) / max(1, total - before[1])
+
+
+def cpu_note(busy: float) -> str:
+    """How busy the machine's cores were during a run."""
+    return f"cores busy {busy:.0%} of the time"
+
+
+def bare(work: Path, copies: int, solution: Path) -> tuple[float, float, float]:
+    """(e): `copies` executions of the solution notebook, FLOOR_WORKERS at a time, no grading at all.
+    Returns the wall time, the mean time of one notebook and the share of CPU time busy."""
     folders = []
     for i in range(copies):
         folder = work / f"nb{i:02d}"
         folder.mkdir(parents=True)
         folders.append(str(folder))
-    start = time.perf_counter()
+    start, ticks = time.perf_counter(), cpu_ticks()
     with ProcessPoolExecutor(FLOOR_WORKERS, mp_context=multiprocessing.get_context("fork")) as pool:
-        list(pool.map(_execute_bare, folders))
-    return time.perf_counter() - start
+        each = list(pool.map(_execute_bare, folders, [solution] * copies))
+    return time.perf_counter() - start, sum(each) / len(each), busy_since(ticks)
 
 
-def ours(work: Path, zips: Path, config: str, students: list[str], scheduler: str | None = None) -> float:
+def job_times(out: Path) -> tuple[float, float]:
+    """(busiest worker's total job seconds, mean job seconds) from a run's state.json."""
+    entries = json.loads((out / "state.json").read_text())["students"].values()
+    busy = Counter()
+    for entry in entries:
+        busy[entry["worker"]] += entry["seconds"]
+    return max(busy.values()), sum(busy.values()) / len(entries)
+
+
+def probe_seconds(out: Path) -> float | None:
+    """Mean time of the outside checks per notebook: the probe cell in the kernel (nbclient's
+    timestamps) plus the comparisons in the worker, from the autograded notebooks' metadata."""
+    each = []
+    for path in (out / "course" / "autograded").glob(f"*/*/{SOURCE_NOTEBOOK.name}"):
+        meta = json.loads(path.read_text())["metadata"].get(METADATA_KEY)
+        if meta and meta.get("probe_seconds") is not None:
+            each.append(meta["probe_seconds"] + meta["check_seconds"])
+    return sum(each) / len(each) if each else None
+
+
+@dataclass(frozen=True)
+class OurRun:
+    """One run of our command: wall time, fixed cost (wall time minus the busiest worker's job time),
+    mean job time, mean time of the outside checks (None when they are off), share of the machine's
+    CPU time that was busy."""
+
+    seconds: float
+    fixed: float
+    mean_job: float
+    probe: float | None
+    busy: float
+
+
+def ours(
+    work: Path, zips: Path, config: str, students: list[str], source_dir: Path, scheduler: str | None = None
+) -> OurRun:
     """(b)-(d), (f): the whole command, timed from start to exit."""
     args = {
         "b": ["--workers", "1"],
@@ -160,11 +300,13 @@ def ours(work: Path, zips: Path, config: str, students: list[str], scheduler: st
         str(zips.parent / "times.csv"),
         "--out",
         str(out),
+        "--source",
+        str(source_dir),
         *args[config],
     ]
-    start = time.perf_counter()
+    start, ticks = time.perf_counter(), cpu_ticks()
     proc = subprocess.run(cmd, cwd=REPO, env=env(), capture_output=True, text=True)
-    seconds = time.perf_counter() - start
+    seconds, busy = time.perf_counter() - start, busy_since(ticks)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stdout[-1500:]}\n{proc.stderr[-1500:]}")
     with (out / "grades.csv").open() as fh:
@@ -172,7 +314,8 @@ def ours(work: Path, zips: Path, config: str, students: list[str], scheduler: st
     wrong = {s: (rows[s]["status"], rows[s]["raw_score"]) for s in students if rows[s]["raw_score"] != "65"}
     if wrong:
         raise SystemExit(f"({config}) did not give full marks: {wrong}")
-    return seconds
+    busiest, mean_job = job_times(out)
+    return OurRun(seconds, seconds - busiest, mean_job, probe_seconds(out), busy)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -181,26 +324,46 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=2, help="interleaved repeats, best kept (default 2)")
     parser.add_argument("--configs", default="abcde", help="which configurations, in order (default abcde)")
     parser.add_argument("--scheduler", help="address of a separately started Dask scheduler: adds (f)")
+    parser.add_argument("--digits-file", action="store_true", help="the notebook without scikit-learn")
     args = parser.parse_args(argv)
     configs = [c for c in args.configs if c in CONFIGS and c != "f"] + (["f"] if args.scheduler else [])
-    best: dict[str, float] = {}
+    runs: dict[str, list[float]] = {}  # configuration -> wall time of each repeat
+    extra: dict[str, list[tuple[float, float]]] = {}  # ours: (fixed cost, mean job); (e): (0, mean notebook)
     with tempfile.TemporaryDirectory(prefix="grading-bench-") as tmp:
+        notebooks = Notebooks(SOLUTION_NOTEBOOK, SOURCE_DIR)
+        if args.digits_file:
+            notebooks = digits_file_variant(Path(tmp) / "variant")
         zips = Path(tmp) / "inbox" / "zips"
-        students = make_zips(zips, args.copies)
+        students = make_zips(zips, args.copies, notebooks.solution)
         for rep in range(args.repeats):
             for config in configs:
                 work = Path(tmp) / f"{config}{rep}"
+                said = ""
                 if config == "a":
-                    seconds, feedback = upstream(work, students)
-                    best["a+"] = min(best.get("a+", float("inf")), seconds + feedback)
+                    seconds, feedback = upstream(work, students, notebooks)
+                    runs.setdefault("a+", []).append(seconds + feedback)
                 elif config == "e":
-                    seconds = bare(work, args.copies)
+                    seconds, mean, busy = bare(work, args.copies, notebooks.solution)
+                    extra.setdefault(config, []).append((0.0, mean))
+                    said = f" (one notebook {mean:.2f} s, {cpu_note(busy)})"
                 else:
-                    seconds = ours(work, zips, config, students, args.scheduler)
-                best[config] = min(best.get(config, float("inf")), seconds)
-                print(f"  repeat {rep + 1}: {CONFIGS[config]}: {seconds:.1f} s", file=sys.stderr, flush=True)
+                    run = ours(work, zips, config, students, notebooks.source_dir, args.scheduler)
+                    seconds = run.seconds
+                    extra.setdefault(config, []).append((run.fixed, run.mean_job))
+                    said = f" (fixed cost {run.fixed:.2f} s, one job {run.mean_job:.2f} s"
+                    said += f", outside checks {run.probe:.3f} s" if run.probe is not None else ""
+                    said += f", {cpu_note(run.busy)})"
+                runs.setdefault(config, []).append(seconds)
+                print(
+                    f"  repeat {rep + 1}: {CONFIGS[config]}: {seconds:.1f} s{said}",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 shutil.rmtree(work, ignore_errors=True)
-    print_table(best, args.copies, args.repeats)
+    variant = (
+        "the notebook reading its digits with numpy (--digits-file)" if args.digits_file else "the notebook"
+    )
+    print_table(runs, extra, args.copies, args.repeats, variant)
     return 0
 
 
@@ -208,23 +371,49 @@ def _ratio(best: dict[str, float], base: str, key: str) -> str:
     return f"{best[base] / best[key]:5.2f}x" if base in best else "    -"
 
 
-def print_table(best: dict[str, float], copies: int, repeats: int) -> None:
-    """Every configuration's best time, per notebook, as a speed-up over (a) and as a cost over (e)."""
-    print(f"\n{copies} copies of the reference solution, {os.cpu_count()} cores, best of {repeats}\n")
-    print(f"| {'configuration':<42} | wall s | s / notebook | vs (a) | time / (e) |")
-    print(f"| {'-' * 42} | -----: | -----------: | -----: | ---------: |")
+def print_table(
+    runs: dict[str, list[float]],
+    extra: dict[str, list[tuple[float, float]]],
+    copies: int,
+    repeats: int,
+    variant: str,
+) -> None:
+    """Every configuration's best time, per notebook, as a speed-up over (a) and as a cost over (e);
+    our command's lowest fixed cost and mean job time; then each repeat's ratios on their own."""
+    best = {key: min(times) for key, times in runs.items()}
+    print(
+        f"\n{copies} copies of the reference solution ({variant}), "
+        f"{os.cpu_count()} cores, best of {repeats}\n"
+    )
+    print(f"| {'configuration':<42} | wall s | s / notebook | vs (a) | time / (e) | fixed s | one job s |")
+    print(f"| {'-' * 42} | -----: | -----------: | -----: | ---------: | ------: | --------: |")
     labels = dict(CONFIGS)
     labels["a+"] = "(a') (a) + nbgrader generate_feedback CLI"
     for key in [k for k in ["a", "a+", "b", "c", "d", "e", "f"] if k in best]:
         t = best[key]
         vs_e = f"{t / best['e']:9.2f}x" if "e" in best else "         -"
-        print(f"| {labels[key]:<42} | {t:6.1f} | {t / copies:12.2f} | {_ratio(best, 'a', key)} | {vs_e} |")
+        fixed = f"{min(f for f, _ in extra[key]):7.2f}" if key in extra and key != "e" else "      -"
+        job = f"{min(m for _, m in extra[key]):9.2f}" if key in extra else "        -"
+        print(
+            f"| {labels[key]:<42} | {t:6.1f} | {t / copies:12.2f} | {_ratio(best, 'a', key)} | {vs_e} "
+            f"| {fixed} | {job} |"
+        )
     print()
     for key in [k for k in ["c", "f"] if k in best]:
         if "a" in best:
-            print(f"({key}) vs (a): {best['a'] / best[key]:.2f}x faster (target >= 1.9x)")
+            each = ", ".join(f"{a / c:.2f}x" for a, c in zip(runs["a"], runs[key]))
+            print(
+                f"({key}) vs (a): {best['a'] / best[key]:.2f}x faster (target >= 1.9x); "
+                f"repeat by repeat {each}"
+            )
         if "e" in best:
-            print(f"({key}) vs (e): {best[key] / best['e']:.2f}x the bare notebooks' time (target <= 1.15x)")
+            each = ", ".join(f"{c / e:.2f}x" for c, e in zip(runs[key], runs["e"]))
+            print(
+                f"({key}) vs (e): {best[key] / best['e']:.2f}x the bare notebooks' time (target <= 1.15x); "
+                f"repeat by repeat {each}"
+            )
+        fixed = ", ".join(f"{f:.2f} s" for f, _ in extra[key])
+        print(f"({key}) fixed cost (wall time minus the busiest worker's jobs; target < 2 s): {fixed}")
     if "b" in best and "d" in best:
         print(f"(b) vs (d): sandbox + outside checks cost {100 * (best['b'] / best['d'] - 1):+.0f}%")
 

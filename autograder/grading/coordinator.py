@@ -383,11 +383,18 @@ def _grade_all(run_: Run, todo: list, pool, due_at: datetime, scratch: str, quie
     template = make_template(cd.template_files(run_.course, due_at), run_.secure)
     extended = extensions.load(run_.out, due_at)
     jobs = [replace(job, page=_page_context(job, pending[job.student], due_at, extended)) for job in jobs]
+    # Once fewer notebooks are left than workers, a core is idle until the end: matplotlib is imported
+    # there for the report instead of after the last result (0.25 s less of fixed cost per run).
+    preload = threading.Thread(target=report.preload)
     with tqdm(total=len(jobs), desc="grading", unit="notebook", disable=quiet, file=sys.stderr) as bar:
-        for job, outcome in pool.run(jobs, template):
+        for done, (job, outcome) in enumerate(pool.run(jobs, template), 1):
             cand, entry, older = pending.pop(job.student)
             _commit(run_, cand.student, record(run_, cand, job, entry, outcome), older)
             bar.update()
+            if 0 < len(jobs) - done < pool.workers and preload.ident is None:
+                preload.start()
+    if preload.ident is not None:
+        preload.join()  # before anything else is imported: two threads importing at once is unsafe
     return time.monotonic() - start
 
 

@@ -8,6 +8,7 @@ forked from the coordinator after it has loaded the grading code, so they start 
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import sys
 from collections.abc import Iterable, Iterator
@@ -26,6 +27,7 @@ class InProcessPool:
     """One job at a time in the coordinator's process: no cluster start-up, same worker code."""
 
     description = "in this process (1 worker)"
+    workers = 1
 
     def start(self) -> None:
         """Nothing to start."""
@@ -56,6 +58,7 @@ class DaskPool:
         self, n_workers: int = 1, scheduler: str | None = None, local_dir: str | None = None
     ) -> None:
         self.n_workers, self.scheduler, self.local_dir = n_workers, scheduler, local_dir
+        self.workers = n_workers  # jobs at once; a remote cluster's count is known once connected
         self.cluster: Any = None
         self.client: Any = None
         self.description = (
@@ -88,7 +91,9 @@ class DaskPool:
         except Exception as exc:
             self.close()
             raise RuntimeError(f"could not start Dask ({self.description}): {exc!r}") from exc
-        for address in self.client.scheduler_info()["workers"]:
+        workers = self.client.scheduler_info()["workers"]
+        self.workers = max(1, sum(w.get("nthreads", 1) for w in workers.values()))
+        for address in workers:
             self.client.submit(worker.warm_up, pure=False, workers=[address], allow_other_workers=False)
 
     def run(self, todo: Iterable[Job], template: Template) -> Iterator[Outcome]:
@@ -126,14 +131,15 @@ def prepare_local_workers() -> None:
     - No statistical profiler (a thread sampling every job's stack 100 times a second, for a
       dashboard that is off).
     - On Linux, load the grading code here and fork the workers from this process. Spawned workers
-      each import nbgrader, scikit-learn and Dask again: about 4 CPU-s per worker, most of a class's
-      fixed cost on a 2-core machine. Not elsewhere: fork is unsafe on macOS. At the fork the only
+      would each import nbgrader and Dask again (about 1 CPU-s each, measured as the import of
+      `autograder.cli.grade`). Not elsewhere: fork is unsafe on macOS. At the fork the only
       other thread is Dask's event loop, which forks; the main thread waits for the cluster and
       holds no lock (the run lock is a lockf lock, which children do not inherit).
     """
     dask.config.set({"distributed.worker.profile.enabled": False})
     if sys.platform == "linux":
-        worker.warm_up()
+        worker.load()
+        gc.freeze()  # the loaded code is never collected: no pass in the workers walks it again
         dask.config.set({"distributed.worker.multiprocessing-method": "fork"})
 
 

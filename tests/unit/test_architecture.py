@@ -47,3 +47,18 @@ def test_no_lazy_import_without_a_reason() -> None:
             if "noqa: PLC0415" in line:
                 window = " ".join(lines[max(0, i - 8) : i + 1])
                 assert "on purpose" in window or "heavy" in window, f"{path}:{i + 1}: say why it is lazy"
+
+
+@pytest.mark.parametrize(
+    ("command", "heavy"),
+    [("grade", ("matplotlib",)), ("submit", ("nbgrader", "dask", "matplotlib"))],
+)
+def test_command_start_skips_heavy_imports(command: str, heavy: tuple[str, ...]) -> None:
+    """What a command does not load at its start: `grade` imports matplotlib (0.25 s) only once a core
+    falls idle near the end (results/report.py, preload), `submit` runs on a student's laptop."""
+    code = f"import sys, autograder.cli.{command}; print(sorted({{m.split('.')[0] for m in sys.modules}}))"
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_DIR, capture_output=True, text=True, check=True
+    )
+    loaded = set(ast.literal_eval(proc.stdout))
+    assert not loaded & set(heavy), f"`ps1 {command}` imports {loaded & set(heavy)} at its start"
