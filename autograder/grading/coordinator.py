@@ -207,7 +207,8 @@ def record(run: Run, cand: Candidate, job: Job, entry: dict, outcome: Result | B
     entry["messages"] += result_messages(outcome, run.secure)
     if keep["scores"] and outcome.status == "graded":
         entry["messages"].append(f"kept {len(keep['scores'])} manual grade(s) of this same zip")
-    entry.update(sandbox=outcome.sandbox, flags=outcome.flags, worker=outcome.worker, seconds=outcome.seconds)
+    entry.update(sandbox=outcome.sandbox, flags=outcome.flags, worker=outcome.worker)
+    entry.update(seconds=outcome.seconds, started=outcome.started)
     if outcome.status == "graded" and outcome.feedback is not None and outcome.summary and not keep["scores"]:
         run.pages[cand.student] = (outcome.summary, outcome.late_penalty)
     return entry

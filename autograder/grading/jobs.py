@@ -67,6 +67,7 @@ class Result:
     autograded: bytes | None = None
     feedback: bytes | None = None
     seconds: float = 0.0
+    started: str = ""  # ISO time (UTC) the worker began the job; with `seconds`, when it ran
     worker: str = ""  # host:pid that graded it
     summary: str = ""  # the summary on `feedback` ("" when none)
 

@@ -23,6 +23,7 @@ import socket
 import tempfile
 import time
 import warnings
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +82,7 @@ def warm_up() -> str:
 
 def grade(job: Job, template: Template) -> Result:
     """Grade one submission in a private course; the scratch folder is removed whatever happens."""
-    start = time.monotonic()
+    start, started = time.monotonic(), datetime.now(UTC).isoformat()
     limit_threads()
     warnings.filterwarnings("ignore", message=".*not in session.*")  # SQLAlchemy notes from nbgrader
     root = scratch_root(job.scratch)
@@ -97,7 +98,7 @@ def grade(job: Job, template: Template) -> Result:
     finally:
         tempfile.tempdir = saved_tempdir
         shutil.rmtree(course, ignore_errors=True)
-    result.seconds = round(time.monotonic() - start, 3)
+    result.seconds, result.started = round(time.monotonic() - start, 3), started
     result.worker = worker_name()
     return result
 
