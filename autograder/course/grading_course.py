@@ -7,6 +7,7 @@ Nothing here writes to the repository's nbgrader_course/ or a gradebook there: e
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import logging
 import os
@@ -25,6 +26,7 @@ from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 from autograder import ps1
+from autograder.machine_cache import cache_dir
 from autograder.nbgrader_ext.feedback_math import install_mathjax
 from autograder.ps1 import ASSIGNMENT, NOTEBOOK, SOURCE_DIR
 
@@ -186,8 +188,59 @@ def _build_template_course(course: Path, base_config: str, secure: bool) -> Path
     tpl.mkdir(parents=True)
     shutil.copytree(course / "source", tpl / "source")
     (tpl / "nbgrader_config.py").write_text(base_config + grading_config(secure))
-    _generate(tpl)
+    key = generated_key(tpl)
+    if not _copy_generated(template_cache() / key, tpl):
+        _generate(tpl)
+        _keep_generated(tpl, key)
     return tpl
+
+
+# generate_assignment's output (the release notebook and a fresh gradebook) depends only on the
+# source folder, the config and nbgrader's version, and costs ~0.3-0.4 s of every new grading folder's
+# start. So it is kept in the machine's cache and copied; anything wrong with the cache means generating.
+GENERATED = (DEFAULT_DB, "release")
+
+
+def template_cache() -> Path:
+    """Where the outputs of generate_assignment are kept, one folder per `generated_key`."""
+    return cache_dir() / "generated-assignments"
+
+
+def generated_key(tpl: Path) -> str:
+    """What generate_assignment's output depends on: source files, config text, package versions."""
+    h = hashlib.sha256(source_digest(tpl / "source").encode())
+    h.update((tpl / "nbgrader_config.py").read_bytes())
+    for package in ("nbgrader", "nbformat", "nbconvert", "sqlalchemy"):
+        h.update(f"|{package}={importlib.metadata.version(package)}".encode())
+    return h.hexdigest()[:32]
+
+
+def _copy_generated(kept: Path, tpl: Path) -> bool:
+    """Copy a kept output into `tpl`; False (and nothing copied) if there is none or it is unreadable."""
+    if not all((kept / name).exists() for name in GENERATED):
+        return False
+    try:
+        shutil.copyfile(kept / DEFAULT_DB, tpl / DEFAULT_DB)
+        shutil.copytree(kept / "release", tpl / "release")
+    except OSError:
+        (tpl / DEFAULT_DB).unlink(missing_ok=True)
+        shutil.rmtree(tpl / "release", ignore_errors=True)
+        return False
+    return True
+
+
+def _keep_generated(tpl: Path, key: str) -> None:
+    """Put `tpl`'s fresh output in the cache, whole or not at all (a read-only home is no error)."""
+    kept = template_cache() / key
+    partial = kept.with_name(f"{key}.partial-{os.getpid()}")
+    try:
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        shutil.copyfile(tpl / DEFAULT_DB, partial / DEFAULT_DB)
+        shutil.copytree(tpl / "release", partial / "release")
+        partial.rename(kept)  # atomic; fails if another run kept the same output first
+    except OSError:
+        shutil.rmtree(partial, ignore_errors=True)
 
 
 def template_files(course: Path, due: datetime) -> dict[str, bytes]:

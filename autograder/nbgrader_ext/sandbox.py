@@ -51,6 +51,7 @@ from nbgrader.converters import Autograde
 from nbgrader.preprocessors import Execute
 from traitlets import Dict, Enum, default
 
+from autograder.machine_cache import cache_dir
 from autograder.nbgrader_ext import limit_notes
 from autograder.nbgrader_ext.kernel_guard import EVENTS_SUFFIX, MEMORY_EVENT, OUTPUT_EVENT
 from autograder.nbgrader_ext.sandbox_kernel import (
@@ -114,14 +115,13 @@ def font_list() -> Path | None:
 
     A kernel starts with an empty MPLCONFIGDIR, so its first plot would scan the fonts again (about
     0.2 s of every notebook); the launcher hands it this file instead. It is built with an empty HOME,
-    like the kernel's, and kept in ~/.cache/autograder. None if matplotlib cannot build it here.
+    like the kernel's, and kept in the machine's cache. None if matplotlib cannot build it here.
     """
     try:
         version = importlib.metadata.version("matplotlib")
     except importlib.metadata.PackageNotFoundError:
         return None
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    folder = cache / "autograder" / f"matplotlib-{version}-fonts"
+    folder = cache_dir() / f"matplotlib-{version}-fonts"
     found = sorted(folder.glob("fontlist-*.json"))
     if found:
         return found[-1]
