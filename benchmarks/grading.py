@@ -28,16 +28,15 @@ job's start in a worker, plus the time from the last job's end to the command's 
 gives the mean job time too, beside (e)'s mean notebook time.
 
 --digits-file runs everything on a variant of the notebook (solution and source alike) that reads the
-digits with numpy from bytes in the cell, no scikit-learn: what a `digits.npz` shipped with the bundle
-would cost. Same split (made here with scikit-learn, checked against the grader's test file).
+split with numpy from an .npz file, no scikit-learn: what a `digits.npz` shipped with the bundle would
+cost. Same split (made here with scikit-learn, checked against the grader's test file).
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
+import contextlib
 import csv
-import io
 import json
 import multiprocessing
 import os
@@ -48,6 +47,7 @@ import sys
 import tempfile
 import time
 import zipfile
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -100,14 +100,15 @@ class Notebooks:
     source_dir: Path
 
 
-def digits_split_bytes() -> str:
-    """The notebook's split as an .npz file in base64 (made with scikit-learn here, once)."""
+def write_digits_file(path: Path) -> None:
+    """The notebook's split as an .npz file (made with scikit-learn here, once, checked against the
+    grader's test file)."""
     from sklearn.datasets import load_digits  # noqa: PLC0415 - heavy, only for --digits-file
     from sklearn.model_selection import train_test_split  # noqa: PLC0415 - heavy, as above
 
     digits = load_digits()
     parts = train_test_split(
-        (digits.data / 16.0).astype(np.float64),
+        digits.data / 16.0,
         digits.target,
         test_size=DIGITS_TEST_SIZE,
         random_state=DIGITS_SPLIT_SEED,
@@ -116,38 +117,44 @@ def digits_split_bytes() -> str:
     x_test, y_test = digits_test_set()
     if not (np.array_equal(parts[1], x_test) and np.array_equal(parts[3], y_test)):
         raise SystemExit("the split made here is not the grader's digits test set")
-    buf = io.BytesIO()
-    np.savez_compressed(buf, **dict(zip(SPLIT_NAMES, parts, strict=True)))
-    return base64.b64encode(buf.getvalue()).decode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, **dict(zip(SPLIT_NAMES, parts, strict=True)))
 
 
-def without_sklearn(code: str, data: str) -> str:
-    """A cell's code with its digits read from `data` (base64 .npz) instead of scikit-learn."""
+def without_sklearn(code: str, data: Path) -> str:
+    """A cell's code with its digits read from the .npz file `data` instead of scikit-learn."""
     code = LOAD_DIGITS.sub("", SKLEARN_IMPORT.sub("", code))
-    load = "np.load(io.BytesIO(base64.b64decode(_DIGITS_NPZ)))"
-    code = SPLIT_CALL.sub(
+    load = f"np.load({str(data)!r})"
+    return SPLIT_CALL.sub(
         lambda m: f"{m[1]} = (lambda d: tuple(d[k] for k in {SPLIT_NAMES!r}))({load})", code
     )
-    return f"import base64\nimport io\n\n_DIGITS_NPZ = {data!r}\n{code}"
 
 
-def digits_file_variant(folder: Path) -> Notebooks:
-    """The solution and the source folder with every use of scikit-learn replaced (--digits-file)."""
-    data = digits_split_bytes()
-    made = {}
-    for name, path in (("solution", SOLUTION_NOTEBOOK), ("source", SOURCE_NOTEBOOK)):
-        nb = nbformat.read(path, as_version=4)
-        for cell in nb.cells:
-            if cell.cell_type == "code" and "train_test_split(" in cell.source:
-                cell.source = without_sklearn(cell.source, data)
-        left = [c.source[:60] for c in nb.cells if c.cell_type == "code" and "sklearn" in c.source]
-        if left or "load_digits" in json.dumps([c.source for c in nb.cells]):
-            raise SystemExit(f"--digits-file: scikit-learn still used in {path}: {left}")
-        dest = folder / name / path.name
-        dest.parent.mkdir(parents=True)
-        nbformat.write(nb, dest)
-        made[name] = dest
-    return Notebooks(made["solution"], made["source"].parent)
+@contextlib.contextmanager
+def digits_file_variant(folder: Path) -> Iterator[Notebooks]:
+    """The solution and the source folder with every use of scikit-learn replaced (--digits-file).
+
+    The file goes in the Python environment, the one place outside its own folder a sandboxed
+    kernel may read, as a file shipped with the bundle's packages would be; it is removed after."""
+    data = Path(sys.prefix) / "share" / f"ps1-benchmark-{os.getpid()}" / "digits_split.npz"
+    write_digits_file(data)
+    try:
+        made = {}
+        for name, path in (("solution", SOLUTION_NOTEBOOK), ("source", SOURCE_NOTEBOOK)):
+            nb = nbformat.read(path, as_version=4)
+            for cell in nb.cells:
+                if cell.cell_type == "code" and "train_test_split(" in cell.source:
+                    cell.source = without_sklearn(cell.source, data)
+            left = [c.source[:60] for c in nb.cells if c.cell_type == "code" and "sklearn" in c.source]
+            if left or "load_digits" in json.dumps([c.source for c in nb.cells]):
+                raise SystemExit(f"--digits-file: scikit-learn still used in {path}: {left}")
+            dest = folder / name / path.name
+            dest.parent.mkdir(parents=True)
+            nbformat.write(nb, dest)
+            made[name] = dest
+        yield Notebooks(made["solution"], made["source"].parent)
+    finally:
+        shutil.rmtree(data.parent, ignore_errors=True)
 
 
 def make_zips(folder: Path, copies: int, solution: Path) -> list[str]:
@@ -335,10 +342,11 @@ def main(argv: list[str] | None = None) -> int:
     configs = [c for c in args.configs if c in CONFIGS and c != "f"] + (["f"] if args.scheduler else [])
     runs: dict[str, list[float]] = {}  # configuration -> wall time of each repeat
     extra: dict[str, list[tuple[float, float]]] = {}  # ours: (fixed cost, mean job); (e): (0, mean notebook)
-    with tempfile.TemporaryDirectory(prefix="grading-bench-") as tmp:
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="grading-bench-"))
         notebooks = Notebooks(SOLUTION_NOTEBOOK, SOURCE_DIR)
         if args.digits_file:
-            notebooks = digits_file_variant(Path(tmp) / "variant")
+            notebooks = stack.enter_context(digits_file_variant(Path(tmp) / "variant"))
         zips = Path(tmp) / "inbox" / "zips"
         students = make_zips(zips, args.copies, notebooks.solution)
         for rep in range(args.repeats):
