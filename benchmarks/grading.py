@@ -57,6 +57,7 @@ import nbformat
 import numpy as np
 from nbclient import NotebookClient
 from nbgrader.api import Gradebook
+from traitlets.config import Config
 
 from autograder.nbgrader_ext.checks import METADATA_KEY, digits_test_set
 from autograder.ps1 import (
@@ -216,7 +217,15 @@ def _execute_bare(folder: str, solution: Path) -> float:
     os.environ.update(THREADS)
     start = time.perf_counter()
     nb = nbformat.read(solution, as_version=4)
-    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": folder}}).execute()
+    # IPC sockets in the notebook's folder, as our sandboxed kernels use: two kernels starting at
+    # once over TCP can both pick the same free port (ZMQError: Address already in use). nbclient
+    # still makes, and shuts down, its own kernel manager.
+    config = Config()
+    config.KernelManager.transport = "ipc"
+    config.KernelManager.ip = str(Path(folder) / "socket")
+    client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": folder}})
+    client.update_config(config)
+    client.execute()
     return time.perf_counter() - start
 
 

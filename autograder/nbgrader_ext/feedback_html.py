@@ -8,8 +8,6 @@ Two costs of the stock exporter, measured on PS1's page (cProfile, one job of `p
   (~0.3 s of ~0.8 s per page) only to give `<img>` tags a missing `alt` and to make cells of the
   JupyterLab templates focusable. The feedback template is the classic one (no such cells), so the
   `alt` text is added with one regular expression over the rendered tags instead.
-A process's first page still loads the templates, pygments' lexer and the Markdown parser (~0.2 s
-more than later pages): `warm_up` does that before the grading workers are forked.
 """
 
 from __future__ import annotations
@@ -23,12 +21,6 @@ from nbconvert.exporters import HTMLExporter, TemplateExporter
 from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from nbformat import NotebookNode
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
-from nbgrader.converters import GenerateFeedback
-from nbgrader.coursedir import CourseDirectory
-from traitlets.config import Config
-
-from autograder.nbgrader_ext.feedback_math import configure_feedback_math
 
 ALT = "No description has been provided for this image"
 # An <img ...> start tag (text in the page is escaped, so `<img` only starts a real tag).
@@ -90,26 +82,3 @@ class FeedbackHTMLExporter(HTMLExporter):
         self.register_filter("filter_data_type", data_types)
         html, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
         return add_missing_alt(html), resources
-
-
-def page_config() -> Config:
-    """The exporter settings nbgrader's GenerateFeedback gives a feedback page of our course."""
-    c = Config()
-    configure_feedback_math(c)
-    return GenerateFeedback(coursedir=CourseDirectory(), config=c).config
-
-
-def warm_up() -> None:
-    """Render a two-cell page: templates compiled, lexer and Markdown parser loaded for this process
-    (and for workers forked from it), so the first student's page costs what later ones do."""
-    nb = new_notebook(
-        cells=[
-            new_markdown_cell("# Warm-up\nSome *text* and $x^2$."),
-            new_code_cell(
-                "x = [1, 2]  # a comment\nprint(x)", outputs=[new_output("stream", text="[1, 2]\n")]
-            ),
-        ],
-        metadata={"language_info": {"name": "python", "pygments_lexer": "ipython3"}},
-    )
-    grades = {"notebook": "warm-up", "score": 0.0, "max_score": 0.0, "late_penalty": 0.0}
-    FeedbackHTMLExporter(config=page_config()).from_notebook_node(nb, resources={"nbgrader": grades})
