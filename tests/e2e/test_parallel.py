@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -131,10 +132,11 @@ def test_scheduler_grades_like_one_worker_and_workers_never_see_the_gradebook(
     out = tmp_path / "out"
     db_file = tmp_path / "books" / "class gradebook.db"  # non-default path (and a space in it)
     db_file.parent.mkdir()
-    start = time.monotonic()
+    start, began = time.monotonic(), time.time()
     coordinator.run(
         zips, out, times_csv=zips / "times.csv", scheduler=address, db=f"sqlite:///{db_file}", quiet=True
     )
+    ended = time.time()
     print(f"graded {len(STUDENTS)} on the cluster in {time.monotonic() - start:.1f} s")
 
     assert _csv(out) == reference
@@ -142,6 +144,9 @@ def test_scheduler_grades_like_one_worker_and_workers_never_see_the_gradebook(
     graders = {int(state[s]["worker"].rsplit(":", 1)[1]) for s in STUDENTS}
     assert graders <= worker_pids, (graders, worker_pids)  # graded by the hidden workers, not here
     assert all(state[s]["sandbox"] == "bwrap" for s in STUDENTS)
+    for student in STUDENTS:  # when each job ran in its worker (the benchmarks' fixed cost uses it)
+        started = datetime.fromisoformat(state[student]["started"]).timestamp()
+        assert began <= started and started + state[student]["seconds"] <= ended, student
     assert "kernel died" in state["KernelKiller"]["messages"][-1]
 
     # The class gradebook is the --db file; nothing else holds a submission.
