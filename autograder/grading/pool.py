@@ -8,7 +8,6 @@ forked from the coordinator after it has loaded the grading code, so they start 
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 import sys
 from collections.abc import Iterable, Iterator
@@ -138,8 +137,7 @@ def prepare_local_workers() -> None:
     """
     dask.config.set({"distributed.worker.profile.enabled": False})
     if sys.platform == "linux":
-        worker.load()
-        gc.freeze()  # the loaded code is never collected: no pass in the workers walks it again
+        worker.warm_up()
         dask.config.set({"distributed.worker.multiprocessing-method": "fork"})
 
 

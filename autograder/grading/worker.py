@@ -60,26 +60,20 @@ GRADEBOOK = ps1.GRADEBOOK_FILE
 KERNEL_REPORTS: list[dict[str, Any]] = []
 
 
-def load() -> str:
-    """Load what every job needs (the coordinator does it before it forks local workers): the digits
-    test split of Problem 3's outside check (a shipped file) and the kernels' font list. Returns the
-    worker's sandbox mode."""
-    limit_threads()
-    checks.digits_test_set()
-    font_list()
-    return sandbox_mode()
-
-
 def warm_up() -> str:
-    """A worker's first task, run while the coordinator builds the course: `load`, then everything
-    made so far is frozen, so no garbage collection during a job walks it. Returns the sandbox mode.
+    """Load what every job needs, then freeze everything made so far, so no garbage collection during
+    a job walks it (in the coordinator before it forks local workers, and as each worker's first
+    task): the digits test split of Problem 3's outside check (a shipped file) and the kernels' font
+    list. Returns the worker's sandbox mode.
 
     Rendering a first feedback page here too was measured and dropped: its 0.1-0.2 s delayed the
     first jobs more than it saved them (two interleaved pairs of 16-copy runs, 25.4-25.6 s with it,
     23.3 s without)."""
-    mode = load()
+    limit_threads()
+    checks.digits_test_set()
+    font_list()
     gc.freeze()
-    return mode
+    return sandbox_mode()
 
 
 def grade(job: Job, template: Template) -> Result:
