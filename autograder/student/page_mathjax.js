@@ -2,38 +2,22 @@
    grading page), set as window.MathJax before MathJax.js loads.
 
    Math wider than its box is first broken into lines at operators and relations (automatic line
-   breaking, done once, for the width the box has when the page is typeset). A display that still
-   does not fit (a wide matrix, one long fraction) is scaled down to the width: after each typesetting
-   pass for the screen, and again just before printing for the printed width (page_style.css), since
-   a page typeset in a wide window would otherwise lose the right of its math on paper. */
+   breaking); a display that still does not fit (a wide matrix, one long fraction) is then scaled down
+   to the box's width. Both happen after each typesetting pass, for the width the box has then: the
+   submission PDF is laid out at the printed width before it is typeset (student/pdf.py), and a page
+   typeset in a window wider than the paper is shrunk to the paper by the browser when printed. */
 (function () {
-  function printWidth() {
-    var probe = document.createElement("div");
-    probe.style.cssText = "position:absolute;visibility:hidden;width:var(--page-print-width,7.25in)";
-    document.body.appendChild(probe);
-    var width = probe.getBoundingClientRect().width;
-    document.body.removeChild(probe);
-    return width;
-  }
-
-  // Scale each display whose math is wider than the room it has; `printing`: the room it will have
-  // on paper, where the page is as wide as the print width (what surrounds the math keeps its width).
-  function fitDisplays(printing) {
+  // Scale each display whose math is wider than its box down to the box's width.
+  function fitDisplays() {
     var displays = document.querySelectorAll(".MathJax_Display");
-    var page = printing ? printWidth() : 0;
-    var body = document.body.getBoundingClientRect().width;
     for (var i = 0; i < displays.length; i++) {
       var box = displays[i];
       box.style.zoom = "";
-      var room = printing ? Math.min(box.clientWidth, page - (body - box.clientWidth)) : box.clientWidth;
-      if (box.scrollWidth > room && room > 0) {
-        box.style.zoom = String(room / box.scrollWidth);
+      if (box.scrollWidth > box.clientWidth && box.clientWidth > 0) {
+        box.style.zoom = String(box.clientWidth / box.scrollWidth);
       }
     }
   }
-
-  window.addEventListener("beforeprint", function () { fitDisplays(true); });
-  window.addEventListener("afterprint", function () { fitDisplays(false); });
 
   window.MathJax = {
     tex2jax: {
@@ -56,7 +40,7 @@
     CommonHTML: {linebreaks: {automatic: true}},
     SVG: {linebreaks: {automatic: true}},
     AuthorInit: function () {
-      MathJax.Hub.Register.MessageHook("End Process", function () { fitDisplays(false); });
+      MathJax.Hub.Register.MessageHook("End Process", fitDisplays);
     }
   };
 })();

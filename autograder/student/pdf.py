@@ -38,16 +38,14 @@ CHROMIUM_FLAGS = [
 # Virtual time lets the page's timers run as fast as the CPU allows, and Chromium waits for files being
 # loaded: MathJax's queue is done long before this budget ends, and a page without math costs nothing.
 TYPESET_BUDGET_MS = 30000
-# Wider than the printed page (so the screen layout is not a phone's): the page itself is as wide as
-# the print (PRINT_LAYOUT), and the window only has to hold it.
+# Wider than the printed page, so that the layout is not a phone's: the page itself is as wide as the
+# printed text (page_style.css), and the window only has to hold it.
 WINDOW_SIZE = "1024,768"
 MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full,Safe"  # the one combined config the pip package ships
 
 HERE = Path(__file__).resolve().parent
 PAGE_STYLE = HERE / "page_style.css"  # also read by nbgrader_ext/page_style.py: one copy for every page
 PAGE_MATHJAX = HERE / "page_mathjax.js"
-# The submission page is exactly as wide as the printed text, so MathJax breaks its lines for paper.
-PRINT_LAYOUT = "body { width: var(--page-print-width); box-sizing: border-box; margin: 0; }"
 
 # Names a browser has on PATH: Debian/Ubuntu/Fedora/Arch Chromium and Chrome, Edge for Linux.
 PATH_NAMES = (
@@ -99,12 +97,15 @@ def locate_browser(
 ) -> str | None:
     """Path of a Chromium-family browser, or None.
 
-    Order: `explicit` (a --browser flag), else `$CHROMIUM` (a path or a name on PATH; when it is set and
-    names nothing, None: an explicit choice is never replaced by another browser); the names on PATH;
-    the standard install places of `system`."""
+    Order: `explicit` (a --browser flag), else `$CHROMIUM` (a path, a macOS app bundle or a name on
+    PATH; when it is set and names nothing, None: an explicit choice is never replaced by another
+    browser); the names on PATH; the standard install places of `system`."""
     chosen = explicit or environ.get("CHROMIUM")
     if chosen:
-        return chosen if Path(chosen).is_file() else which(chosen)
+        program = Path(chosen)
+        if program.suffix == ".app":  # a macOS app bundle, as Finder shows it: the program inside
+            program = program / "Contents" / "MacOS" / program.stem
+        return str(program) if program.is_file() else which(chosen)
     for name in PATH_NAMES:
         found = which(name)
         if found:
@@ -136,14 +137,14 @@ def mathjax_url() -> str | None:
 
 
 def notebook_html(nb) -> str:  # nb: nbformat.NotebookNode
-    """The notebook as standalone HTML (nbconvert's lab template) for printing: the shared page style,
-    the page as wide as the printed text, math typeset by a local MathJax (when installed)."""
+    """The notebook as standalone HTML (nbconvert's lab template) with the shared page style, math
+    typeset by a local MathJax (when installed)."""
     url = mathjax_url()
     body, _ = (HTMLExporter(mathjax_url=url) if url else HTMLExporter()).from_notebook_node(nb)
     # MathJax reads window.MathJax when it starts: the script goes before nbconvert's MathJax.js. The
     # style goes last, after nbconvert's, so that it wins where both set the same property.
     settings = f"<script>\n{PAGE_MATHJAX.read_text(encoding='utf-8')}\n</script>"
-    style = f"<style>\n{PAGE_STYLE.read_text(encoding='utf-8')}\n{PRINT_LAYOUT}\n</style>"
+    style = f"<style>\n{PAGE_STYLE.read_text(encoding='utf-8')}\n</style>"
     body = body.replace("<head>", "<head>\n" + settings, 1)
     return body.replace("</head>", style + "\n</head>", 1)
 

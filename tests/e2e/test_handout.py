@@ -25,7 +25,7 @@ import pytest
 from autograder import ps1
 from autograder.authoring.examples import filled, kill_kernel
 from autograder.student.assignment import nbgrader_meta
-from autograder.student.pdf import find_chromium
+from autograder.student.pdf import find_browser
 
 pytestmark = pytest.mark.slow
 TITLE = Path(ps1.NOTEBOOK).stem
@@ -130,7 +130,7 @@ def test_a_full_submission_from_the_handout_gets_full_automatic_marks(
     assert done.returncode == 0, done.stderr
     assert "all visible tests pass" in done.stdout
     target = handout.folder / f"{ps1.ZIP_PREFIX}AdaLovelace.zip"
-    document = f"{TITLE}.pdf" if find_chromium() else f"{TITLE}.html"  # this machine's Chromium, if any
+    document = f"{TITLE}.pdf" if find_browser() else f"{TITLE}.html"  # this machine's Chromium, if any
     with zipfile.ZipFile(target) as zf:
         assert sorted(zf.namelist()) == sorted([ps1.NOTEBOOK, document])
     zips = tmp_path / "zips"
