@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder.authoring.handout import README_TEMPLATE
 from autograder.student.pdf import PATH_NAMES, install_places, locate_browser
 
 
@@ -183,3 +184,19 @@ def test_an_explicit_choice_comes_first_and_is_never_replaced(machine: dict[str,
     assert locate_browser(system, env, machine["home"], which, explicit=missing) is None
     # an empty $CHROMIUM is no choice
     assert locate_browser(system, {"CHROMIUM": ""}, machine["home"], which) == str(found)
+
+
+def test_the_handout_readme_says_where_submit_looks_and_what_to_install() -> None:
+    readme = README_TEMPLATE.read_text(encoding="utf-8")
+    for words in (
+        "Google Chrome, Chromium or Microsoft Edge",
+        "Edge comes with Windows 10 and 11",
+        "`/Applications` or `~/Applications`",
+        "`Program Files`",
+        "`AppData\\Local`",
+        "`--browser PATH_TO_IT`",
+        "`CHROMIUM`",
+        "`sudo apt install chromium`",
+    ):
+        assert words in readme, words
+    assert all(f"`{name}`" in readme for name in ("chromium", "google-chrome", "microsoft-edge"))
