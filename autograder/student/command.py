@@ -24,6 +24,7 @@ def main(argv: list[str] | None, assignment: Assignment, default_notebook: Path,
     parser.add_argument("--out", type=Path, default=Path("."), help="folder for the zip (default: here)")
     parser.add_argument(
         "--browser",
+        metavar="PATH",
         help="Chrome, Chromium or Edge to print the PDF with (default: $CHROMIUM, else the one found)",
     )
     args = parser.parse_args(argv)
