@@ -6,6 +6,7 @@ The same student package runs in the handout (tests/e2e/test_handout.py runs it 
 from __future__ import annotations
 
 import json
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 
 from autograder.authoring.examples import kill_kernel
 from autograder.cli import submit as submit_cli
-from autograder.ps1 import EXAMPLES_DIR, NOTEBOOK, RELEASE_NOTEBOOK, ZIP_PREFIX
+from autograder.ps1 import DIGITS_FILE, EXAMPLES_DIR, NOTEBOOK, RELEASE_NOTEBOOK, ZIP_PREFIX
 from autograder.student import pdf, submit
 from autograder.student.submit import Checked, SubmitError
 
@@ -36,9 +37,11 @@ def _as_run(nb: dict) -> dict:
 
 
 def _write(tmp_path: Path, nb: dict) -> Path:
+    """The notebook in a folder of its own, Problem 3's data beside it as in the student's folder."""
     path = tmp_path / "nb" / NOTEBOOK
     path.parent.mkdir(exist_ok=True)
     path.write_text(json.dumps(nb))
+    shutil.copy(RELEASE.parent / DIGITS_FILE, path.parent)
     return path
 
 
