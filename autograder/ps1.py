@@ -17,6 +17,7 @@ COURSE_DIR = REPO_DIR / "nbgrader_course"  # the nbgrader course directory (nbgr
 ASSIGNMENT = "ps1"  # the nbgrader assignment id
 NOTEBOOK = "PS1.ipynb"  # the notebook students hand in
 NOTEBOOK_ID = Path(NOTEBOOK).stem  # nbgrader's name for that notebook in the gradebook
+DIGITS_FILE = "digits.npz"  # Problem 3's data: beside the notebook wherever it runs, and in the grader
 SOURCE_DIR = COURSE_DIR / "source" / ASSIGNMENT  # nbgrader's source assignment folder
 SOURCE_NOTEBOOK = SOURCE_DIR / NOTEBOOK  # solutions + hidden tests: never handed out
 PAIRED_SCRIPT = COURSE_DIR / "PS1.py"  # jupytext percent pair of the source, for review (outside source/)
@@ -63,6 +64,6 @@ GRACE_MINUTES = 0  # a submission this many minutes after the deadline still cou
 # ---------------------------------------------------------------- references of the outside checks
 
 P3_MAX_ERROR = 0.08  # Problem 3 passes when the grader's recomputed test error is below this
-DIGITS_TEST_SIZE = 0.3  # the notebook's train/test split of sklearn's digits ...
-DIGITS_SPLIT_SEED = 0  # ... with this random_state, stratified by label
+DIGITS_TEST_SIZE = 0.3  # DIGITS_FILE holds scikit-learn's digits split with this test share ...
+DIGITS_SPLIT_SEED = 0  # ... and this random_state, stratified by label
 MLP_SHAPE = (64, 10)  # Problem 3's network maps 8x8 images to 10 classes through one hidden layer

@@ -27,9 +27,8 @@ job's start in a worker, plus the time from the last job's end to the command's 
 `started` and `seconds` in state.json, from the notebook's arrival in the worker to its result). It
 gives the mean job time too, beside (e)'s mean notebook time.
 
---digits-file runs everything on a variant of the notebook (solution and source alike) that reads the
-split with numpy from an .npz file, no scikit-learn: what a `digits.npz` shipped with the bundle would
-cost. Same split (made here with scikit-learn, checked against the grader's test file).
+Every notebook runs with the source folder's other files beside it (Problem 3's `digits.npz`), as
+nbgrader gives them to an autograded notebook.
 """
 
 from __future__ import annotations
@@ -40,34 +39,24 @@ import csv
 import json
 import multiprocessing
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import nbformat
-import numpy as np
 from nbclient import NotebookClient
 from nbgrader.api import Gradebook
 from traitlets.config import Config
 
-from autograder.nbgrader_ext.checks import METADATA_KEY, digits_test_set
-from autograder.ps1 import (
-    COURSE_DIR,
-    DIGITS_SPLIT_SEED,
-    DIGITS_TEST_SIZE,
-    SOLUTION_NOTEBOOK,
-    SOURCE_DIR,
-    SOURCE_NOTEBOOK,
-)
+from autograder.nbgrader_ext.checks import METADATA_KEY
+from autograder.ps1 import COURSE_DIR, SOLUTION_NOTEBOOK, SOURCE_DIR, SOURCE_NOTEBOOK
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -81,10 +70,6 @@ CONFIGS = {
     "f": "(f) ours --scheduler (separate Dask)",
 }
 FLOOR_WORKERS = 2
-SPLIT_NAMES = ("X_train", "X_test", "y_train", "y_test")
-SKLEARN_IMPORT = re.compile(r"^from sklearn\S* import .*\n", re.M)
-LOAD_DIGITS = re.compile(r"^\w+ = load_digits\(\)\n", re.M)
-SPLIT_CALL = re.compile(r"^(.+?) = train_test_split\([^)]*\)", re.M)
 
 
 def env() -> dict[str, str]:
@@ -99,63 +84,6 @@ class Notebooks:
 
     solution: Path
     source_dir: Path
-
-
-def write_digits_file(path: Path) -> None:
-    """The notebook's split as an .npz file (made with scikit-learn here, once, checked against the
-    grader's test file)."""
-    from sklearn.datasets import load_digits  # noqa: PLC0415 - heavy, only for --digits-file
-    from sklearn.model_selection import train_test_split  # noqa: PLC0415 - heavy, as above
-
-    digits = load_digits()
-    parts = train_test_split(
-        digits.data / 16.0,
-        digits.target,
-        test_size=DIGITS_TEST_SIZE,
-        random_state=DIGITS_SPLIT_SEED,
-        stratify=digits.target,
-    )
-    x_test, y_test = digits_test_set()
-    if not (np.array_equal(parts[1], x_test) and np.array_equal(parts[3], y_test)):
-        raise SystemExit("the split made here is not the grader's digits test set")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(path, **dict(zip(SPLIT_NAMES, parts, strict=True)))
-
-
-def without_sklearn(code: str, data: Path) -> str:
-    """A cell's code with its digits read from the .npz file `data` instead of scikit-learn."""
-    code = LOAD_DIGITS.sub("", SKLEARN_IMPORT.sub("", code))
-    load = f"np.load({str(data)!r})"
-    return SPLIT_CALL.sub(
-        lambda m: f"{m[1]} = (lambda d: tuple(d[k] for k in {SPLIT_NAMES!r}))({load})", code
-    )
-
-
-@contextlib.contextmanager
-def digits_file_variant(folder: Path) -> Iterator[Notebooks]:
-    """The solution and the source folder with every use of scikit-learn replaced (--digits-file).
-
-    The file goes in the Python environment, the one place outside its own folder a sandboxed
-    kernel may read, as a file shipped with the bundle's packages would be; it is removed after."""
-    data = Path(sys.prefix) / "share" / f"ps1-benchmark-{os.getpid()}" / "digits_split.npz"
-    write_digits_file(data)
-    try:
-        made = {}
-        for name, path in (("solution", SOLUTION_NOTEBOOK), ("source", SOURCE_NOTEBOOK)):
-            nb = nbformat.read(path, as_version=4)
-            for cell in nb.cells:
-                if cell.cell_type == "code" and "train_test_split(" in cell.source:
-                    cell.source = without_sklearn(cell.source, data)
-            left = [c.source[:60] for c in nb.cells if c.cell_type == "code" and "sklearn" in c.source]
-            if left or "load_digits" in json.dumps([c.source for c in nb.cells]):
-                raise SystemExit(f"--digits-file: scikit-learn still used in {path}: {left}")
-            dest = folder / name / path.name
-            dest.parent.mkdir(parents=True)
-            nbformat.write(nb, dest)
-            made[name] = dest
-        yield Notebooks(made["solution"], made["source"].parent)
-    finally:
-        shutil.rmtree(data.parent, ignore_errors=True)
 
 
 def make_zips(folder: Path, copies: int, solution: Path) -> list[str]:
@@ -248,17 +176,18 @@ def cpu_note(busy: float) -> str:
     return f"cores busy {busy:.0%} of the time"
 
 
-def bare(work: Path, copies: int, solution: Path) -> tuple[float, float, float]:
-    """(e): `copies` executions of the solution notebook, FLOOR_WORKERS at a time, no grading at all.
-    Returns the wall time, the mean time of one notebook and the share of CPU time busy."""
+def bare(work: Path, copies: int, notebooks: Notebooks) -> tuple[float, float, float]:
+    """(e): `copies` executions of the solution notebook, FLOOR_WORKERS at a time, no grading at all,
+    each in a folder holding the source folder's other files (the data). Returns the wall time, the
+    mean time of one notebook and the share of CPU time busy."""
     folders = []
     for i in range(copies):
         folder = work / f"nb{i:02d}"
-        folder.mkdir(parents=True)
+        shutil.copytree(notebooks.source_dir, folder, ignore=shutil.ignore_patterns("*.ipynb"))
         folders.append(str(folder))
     start, ticks = time.perf_counter(), cpu_ticks()
     with ProcessPoolExecutor(FLOOR_WORKERS, mp_context=multiprocessing.get_context("fork")) as pool:
-        each = list(pool.map(_execute_bare, folders, [solution] * copies))
+        each = list(pool.map(_execute_bare, folders, [notebooks.solution] * copies))
     return time.perf_counter() - start, sum(each) / len(each), busy_since(ticks)
 
 
@@ -346,7 +275,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=2, help="interleaved repeats, best kept (default 2)")
     parser.add_argument("--configs", default="abcde", help="which configurations, in order (default abcde)")
     parser.add_argument("--scheduler", help="address of a separately started Dask scheduler: adds (f)")
-    parser.add_argument("--digits-file", action="store_true", help="the notebook without scikit-learn")
     args = parser.parse_args(argv)
     configs = [c for c in args.configs if c in CONFIGS and c != "f"] + (["f"] if args.scheduler else [])
     runs: dict[str, list[float]] = {}  # configuration -> wall time of each repeat
@@ -354,8 +282,6 @@ def main(argv: list[str] | None = None) -> int:
     with contextlib.ExitStack() as stack:
         tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="grading-bench-"))
         notebooks = Notebooks(SOLUTION_NOTEBOOK, SOURCE_DIR)
-        if args.digits_file:
-            notebooks = stack.enter_context(digits_file_variant(Path(tmp) / "variant"))
         zips = Path(tmp) / "inbox" / "zips"
         students = make_zips(zips, args.copies, notebooks.solution)
         for rep in range(args.repeats):
@@ -366,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
                     seconds, feedback = upstream(work, students, notebooks)
                     runs.setdefault("a+", []).append(seconds + feedback)
                 elif config == "e":
-                    seconds, mean, busy = bare(work, args.copies, notebooks.solution)
+                    seconds, mean, busy = bare(work, args.copies, notebooks)
                     extra.setdefault(config, []).append((0.0, mean))
                     said = f" (one notebook {mean:.2f} s, {cpu_note(busy)})"
                 else:
@@ -383,10 +309,7 @@ def main(argv: list[str] | None = None) -> int:
                     flush=True,
                 )
                 shutil.rmtree(work, ignore_errors=True)
-    variant = (
-        "the notebook reading its digits with numpy (--digits-file)" if args.digits_file else "the notebook"
-    )
-    print_table(runs, extra, args.copies, args.repeats, variant)
+    print_table(runs, extra, args.copies, args.repeats)
     return 0
 
 
@@ -399,15 +322,11 @@ def print_table(
     extra: dict[str, list[tuple[float, float]]],
     copies: int,
     repeats: int,
-    variant: str,
 ) -> None:
     """Every configuration's best time, per notebook, as a speed-up over (a) and as a cost over (e);
     our command's lowest fixed cost and mean job time; then each repeat's ratios on their own."""
     best = {key: min(times) for key, times in runs.items()}
-    print(
-        f"\n{copies} copies of the reference solution ({variant}), "
-        f"{os.cpu_count()} cores, best of {repeats}\n"
-    )
+    print(f"\n{copies} copies of the reference solution, {os.cpu_count()} cores, best of {repeats}\n")
     print(f"| {'configuration':<42} | wall s | s / notebook | vs (a) | time / (e) | fixed s | one job s |")
     print(f"| {'-' * 42} | -----: | -----------: | -----: | ---------: | ------: | --------: |")
     labels = dict(CONFIGS)

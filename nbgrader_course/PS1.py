@@ -676,10 +676,11 @@ for _K, _scale in [(2, 1.0), (7, 5.0), (10, 1000.0), (3, 1000.0)]:
 # %% [markdown] nbgrader={"grade": false, "grade_id": "p3_intro", "locked": true, "schema_version": 3, "solution": false}
 # ## Problem 3 (code, 25 points): an MLP on handwritten digits
 #
-# Now train a network with EDF. The data are scikit-learn's 8×8 images of handwritten digits (1797
-# images, 10 classes, bundled with scikit-learn, so nothing is downloaded). The next cell splits them
-# once, with a fixed seed, into a training set (70%) and a test set (30%), and scales the pixel values
-# from 0..16 to 0..1. The test set is only ever used to *measure* the error: never train on it.
+# Now train a network with EDF. The data are 8×8 images of handwritten digits (1797 images, 10
+# classes: the UCI set that scikit-learn bundles), in the file `digits.npz` next to this notebook. They
+# were split once, with a fixed seed, into a training set (70%) and a test set (30%); the next cell
+# loads both and scales the pixel values from 0..16 to 0..1. The test set is only ever used to
+# *measure* the error: never train on it.
 #
 # Write, in the cell after it:
 #
@@ -695,13 +696,9 @@ for _K, _scale in [(2, 1.0), (7, 5.0), (10, 1000.0), (3, 1000.0)]:
 # it takes a few seconds.
 
 # %% nbgrader={"grade": false, "grade_id": "p3_data", "locked": true, "schema_version": 3, "solution": false}
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
-
-digits = load_digits()
-X_train, X_test, y_train, y_test = train_test_split(
-    digits.data / 16.0, digits.target, test_size=0.3, random_state=0, stratify=digits.target
-)
+with np.load("digits.npz") as digits:  # the file next to this notebook
+    X_train, X_test = digits["train_images"] / 16.0, digits["test_images"] / 16.0
+    y_train, y_test = digits["train_labels"], digits["test_labels"]
 print(f"training set: {X_train.shape}, test set: {X_test.shape}, classes: {np.unique(y_train)}")
 
 fig, axes = plt.subplots(1, 8, figsize=(8, 1.4))
@@ -795,10 +792,9 @@ if not history["test error"]:
 print(f"final test error: {history['test error'][-1]:.2%}")
 assert history["test error"][-1] < 0.08, "the test error should fall below 8%"
 ### BEGIN HIDDEN TESTS
-_digits = load_digits()
-_Xtr, _Xte, _ytr, _yte = train_test_split(
-    _digits.data / 16.0, _digits.target, test_size=0.3, random_state=0, stratify=_digits.target
-)
+with np.load("digits.npz") as _digits:
+    _Xtr, _Xte = _digits["train_images"] / 16.0, _digits["test_images"] / 16.0
+    _ytr, _yte = _digits["train_labels"], _digits["test_labels"]
 assert np.array_equal(_Xte, X_test) and np.array_equal(_yte, y_test), "the test set must not change"
 assert np.array_equal(_Xtr, X_train) and np.array_equal(_ytr, y_train), "the training set must not change"
 x_in.value, labels_in.value = _Xte, _yte

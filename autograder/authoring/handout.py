@@ -1,12 +1,12 @@
 """The student handout: `dist/PS1/` and `dist/PS1.zip`, everything a student needs and no answer.
 
-What goes in: the release notebook, `edf.py`, the submit command (`submit.py` and the package
-`autograder/student/` copied as `ps1_submit/`, with `assignment.json` written from `autograder/ps1.py`
-and the release's nbgrader metadata), `requirements.txt` (the subset of the repository's pins that
-the notebook, EDF and submit need, with all their dependencies), `environment.yml` for conda, and a
-README made from `autograder/ps1.py` (points, deadline, late policy). Nothing else: no source
-notebook, no solutions, no grader. Both outputs are written to temporary names and renamed; the zip
-is reproducible (sorted members, fixed times).
+What goes in: the release notebook with Problem 3's data file beside it, `edf.py`, the submit command
+(`submit.py` and the package `autograder/student/` copied as `ps1_submit/`, with `assignment.json`
+written from `autograder/ps1.py` and the release's nbgrader metadata), `requirements.txt` (the subset
+of the repository's pins that the notebook, EDF and submit need, with all their dependencies),
+`environment.yml` for conda, and a README made from `autograder/ps1.py` (points, deadline, late
+policy). Nothing else: no source notebook, no solutions, no grader. Both outputs are written to
+temporary names and renamed; the zip is reproducible (sorted members, fixed times).
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ STUDENT_PACKAGE = "ps1_submit"  # the name autograder/student/ has in the handou
 ASSIGNMENT_FILE = "assignment.json"
 README_TEMPLATE = Path(__file__).resolve().parent / "templates" / "handout_README.md"
 DIST_DIR = ps1.REPO_DIR / "dist"
-# To open and run the notebook (not imported by any shipped file), and playwright for nbconvert's
-# webpdf, the PDF engine submit falls back on when no Chromium is installed.
-STUDENT_TOOLS = ("jupyterlab", "notebook", "ipykernel", "playwright")
+# To open and run the notebook: not imported by any shipped file. Nothing else is added by hand: submit
+# prints the PDF with a Chrome, Edge or Chromium the student already has, so Playwright stays out.
+STUDENT_TOOLS = ("jupyterlab", "notebook", "ipykernel")
 SHIPPED_MODULES = {"edf", STUDENT_PACKAGE}  # in the handout as files, not installed
 SUPPORTED_PYTHONS = ("3.11", "3.12", "3.13", "3.14")  # pyproject.toml: requires-python >= 3.11
 FIXED_TIME = (2017, 1, 1, 0, 0, 0)
@@ -199,6 +199,7 @@ def readme() -> str:
         title=title(),
         heading=heading(),
         notebook=ps1.NOTEBOOK,
+        digits=ps1.DIGITS_FILE,
         setup=SETUP_COMMAND,
         submit=SUBMIT_COMMAND,
         zip_prefix=ps1.ZIP_PREFIX,
@@ -222,6 +223,7 @@ def handout_files(assignment_json: str) -> dict[str, bytes]:
     needed = {canonical(Requirement(line).name) for line in requirements if ";" not in line}
     files = {
         ps1.NOTEBOOK: ps1.RELEASE_NOTEBOOK.read_bytes(),
+        ps1.DIGITS_FILE: (ps1.RELEASE_NOTEBOOK.parent / ps1.DIGITS_FILE).read_bytes(),
         "edf.py": (ps1.REPO_DIR / "edf.py").read_bytes(),
         "requirements.txt": ("\n".join(requirements) + "\n").encode(),
         "environment.yml": conda_environment(needed).encode(),

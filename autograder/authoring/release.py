@@ -7,6 +7,10 @@
   cell ids kept), for reading and reviewing diffs. It lives outside `source/` because nbgrader copies
   every file of `source/ps1/` into the release. A test checks it matches the notebook.
 * `solutions/PS1_solution.ipynb` is the source notebook executed top to bottom (`--solution`).
+* `digits.npz`, Problem 3's data, is read by the notebook from its own folder. The one made from
+  scikit-learn is the grader's (`autograder/nbgrader_ext/digits.npz`); the release copies it into
+  `source/ps1/` (nbgrader then copies it into every release and every autograded folder) and beside
+  `notebooks/PS1.ipynb`. A test holds the copies equal to it.
 """
 
 from __future__ import annotations
@@ -21,7 +25,16 @@ import nbformat
 from nbclient import NotebookClient
 
 from autograder.course import grading_course
-from autograder.ps1 import ASSIGNMENT, COURSE_DIR, NOTEBOOK, PAIRED_SCRIPT, SOLUTION_NOTEBOOK, SOURCE_NOTEBOOK
+from autograder.nbgrader_ext.checks import DIGITS_FILE
+from autograder.ps1 import (
+    ASSIGNMENT,
+    COURSE_DIR,
+    NOTEBOOK,
+    PAIRED_SCRIPT,
+    SOLUTION_NOTEBOOK,
+    SOURCE_DIR,
+    SOURCE_NOTEBOOK,
+)
 
 # Every cell's metadata, nbgrader's included; no notebook-level metadata, so the pair stays stable.
 PAIR_FORMAT = {"extension": ".py", "format_name": "percent"}
@@ -85,9 +98,17 @@ def write_solution(target: Path = SOLUTION_NOTEBOOK) -> float:
     return seconds
 
 
+def write_source_data(folder: Path = SOURCE_DIR) -> Path:
+    """Copy the grader's digits file into the source assignment folder, where nbgrader finds it."""
+    return Path(shutil.copyfile(DIGITS_FILE, folder / DIGITS_FILE.name))
+
+
 def write_release(target: Path) -> Path:
-    """Generate the release in a temporary course and copy its notebook to `target`."""
+    """Generate the release in a temporary course and copy its files (the notebook as `target`, the
+    data beside it)."""
     with tempfile.TemporaryDirectory(prefix="ps1-release-") as tmp:
+        notebook = generate_release(tmp)
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(generate_release(tmp), target)
+        for path in sorted(notebook.parent.iterdir()):
+            shutil.copyfile(path, target if path == notebook else target.parent / path.name)
     return target

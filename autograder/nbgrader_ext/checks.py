@@ -141,44 +141,32 @@ def stable_softmax(s: np.ndarray) -> np.ndarray:
     return e / e.sum()
 
 
-# The test split as the outside check needs it, shipped with the package: loading it takes
-# milliseconds, importing scikit-learn to recompute it ~0.7 s of every grading run's start.
-# tests/unit/test_digits_test_file.py holds it equal to `split_digits()`, the notebook's split.
-DIGITS_TEST_FILE = Path(__file__).resolve().parent / "digits_test.npz"
-
-
-def split_digits() -> tuple[np.ndarray, np.ndarray]:
-    """X_test, y_test exactly as the notebook's p3_data cell splits them, from scikit-learn."""
-    # Lazy on purpose (noqa PLC0415): scikit-learn takes about a second to import; only the test
-    # of the shipped file and `write_digits_test_file` need it.
-    from sklearn.datasets import load_digits  # noqa: PLC0415
-    from sklearn.model_selection import train_test_split  # noqa: PLC0415
-
-    digits = load_digits()
-    split = train_test_split(
-        digits.data / 16.0,
-        digits.target,
-        test_size=ps1.DIGITS_TEST_SIZE,
-        random_state=ps1.DIGITS_SPLIT_SEED,
-        stratify=digits.target,
-    )
-    return split[1], split[3]
-
-
-def write_digits_test_file(path: Path = DIGITS_TEST_FILE) -> Path:
-    """(Re)write the shipped test split: pixel values 0-16 and labels, as uint8."""
-    X, y = split_digits()
-    tmp = path.with_name(path.name + ".partial.npz")
-    np.savez_compressed(tmp, pixels=np.rint(X * 16.0).astype(np.uint8), labels=y.astype(np.uint8))
-    tmp.replace(path)
-    return path
+# Problem 3's data, shipped with the package: the same file the notebook reads beside itself (`ps1
+# release` copies it there). Made from scikit-learn by autograder/authoring/digits_file.py, which
+# tests/unit/test_digits_file.py holds it to; loading it takes milliseconds.
+DIGITS_FILE = Path(__file__).resolve().parent / ps1.DIGITS_FILE
 
 
 @functools.cache
+def digits_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """X_train (1257, 64), X_test (540, 64) in [0, 1] and y_train, y_test (int64), read from the file
+    as the notebook's p3_data cell reads them. Read-only: every caller shares them."""
+    with np.load(DIGITS_FILE) as digits:
+        split = (
+            digits["train_images"] / 16.0,
+            digits["test_images"] / 16.0,
+            digits["train_labels"],
+            digits["test_labels"],
+        )
+    for array in split:
+        array.setflags(write=False)
+    return split
+
+
 def digits_test_set() -> tuple[np.ndarray, np.ndarray]:
-    """X_test, y_test of the notebook's split, read from the shipped file (no scikit-learn)."""
-    with np.load(DIGITS_TEST_FILE) as data:
-        return data["pixels"] / 16.0, data["labels"].astype(np.int64)
+    """X_test, y_test of Problem 3 (see `digits_split`)."""
+    _, X_test, _, y_test = digits_split()
+    return X_test, y_test
 
 
 def mlp_test_error(w1: np.ndarray, b1: np.ndarray, w2: np.ndarray, b2: np.ndarray) -> float:

@@ -28,7 +28,7 @@ from playwright.sync_api import sync_playwright
 from autograder.authoring.examples import filled
 from autograder.course import grading_course as cd
 from autograder.grading import coordinator
-from autograder.ps1 import ASSIGNMENT, EXAMPLES_DIR, NOTEBOOK_ID, REPO_DIR, SOURCE_NOTEBOOK
+from autograder.ps1 import ASSIGNMENT, DIGITS_FILE, EXAMPLES_DIR, NOTEBOOK_ID, REPO_DIR, SOURCE_NOTEBOOK
 from autograder.results import grades_table as export
 from autograder.student.pdf import CHROMIUM_FLAGS
 
@@ -138,6 +138,7 @@ def test_solution_runs_in_jupyterlab(tmp_path: Path) -> None:
     release = json.loads((REPO_DIR / "notebooks" / "PS1.ipynb").read_text())
     source = json.loads(SOURCE_NOTEBOOK.read_text())
     (root / "PS1.ipynb").write_text(json.dumps(filled(release, source)))
+    shutil.copy(REPO_DIR / "notebooks" / DIGITS_FILE, root)  # Problem 3's data, beside it as in the handout
     SHOTS.mkdir(parents=True, exist_ok=True)
     with jupyter_lab(root, tmp_path) as (base, token), browser_page() as page:
         page.goto(f"{base}/lab/tree/PS1.ipynb?token={token}")

@@ -18,6 +18,7 @@ import csv
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -105,8 +106,7 @@ def _short_timeout_source(root: Path) -> list[str]:
     """
     course = root / "short_timeout_course"
     src = course / "source" / ASSIGNMENT
-    src.mkdir(parents=True)
-    (src / NOTEBOOK).write_bytes((COURSE_DIR / "source" / ASSIGNMENT / NOTEBOOK).read_bytes())
+    shutil.copytree(COURSE_DIR / "source" / ASSIGNMENT, src)  # the notebook and Problem 3's data
     base = (COURSE_DIR / "nbgrader_config.py").read_text()
     (course / "nbgrader_config.py").write_text(
         base + f"\n# hostile-catalog test run: a short per-cell timeout\nc.Execute.timeout = {CELL_TIMEOUT}\n"

@@ -116,6 +116,7 @@ def submitted_pdf(nb: dict, name: str, folder: Path) -> SimpleNamespace:
     folder.mkdir(exist_ok=True)
     notebook = folder / ps1.NOTEBOOK
     notebook.write_text(json.dumps(nb), encoding="utf-8")
+    shutil.copy(ps1.RELEASE_NOTEBOOK.parent / ps1.DIGITS_FILE, folder)  # Problem 3's data, beside it
     done = run_ps1("submit", "--name", name, "--notebook", notebook, "--out", folder / "out")
     assert done.returncode == 0, done.stderr
     assert "(notebook + PDF)" in done.stdout, done.stdout

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -17,7 +18,7 @@ import pytest
 
 from autograder.authoring.examples import kill_kernel
 from autograder.cli import submit as submit_cli
-from autograder.ps1 import EXAMPLES_DIR, NOTEBOOK, RELEASE_NOTEBOOK, ZIP_PREFIX
+from autograder.ps1 import DIGITS_FILE, EXAMPLES_DIR, NOTEBOOK, RELEASE_NOTEBOOK, ZIP_PREFIX
 from autograder.student import pdf, submit
 from autograder.student.submit import Checked, SubmitError
 
@@ -39,9 +40,11 @@ def _as_run(nb: dict) -> dict:
 
 
 def _write(tmp_path: Path, nb: dict) -> Path:
+    """The notebook in a folder of its own, Problem 3's data beside it as in the student's folder."""
     path = tmp_path / "nb" / NOTEBOOK
     path.parent.mkdir(exist_ok=True)
     path.write_text(json.dumps(nb))
+    shutil.copy(RELEASE.parent / DIGITS_FILE, path.parent)
     return path
 
 

@@ -7,25 +7,18 @@ import io
 
 import nbformat
 
+from autograder.nbgrader_ext.checks import digits_split
 from autograder.ps1 import SOURCE_NOTEBOOK
 
 SOURCE_CELLS = {c.id: c.source for c in nbformat.read(SOURCE_NOTEBOOK, as_version=4).cells}
 IMPORTS = "import numpy as np\nimport edf\n"
-SPLIT = """
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
-digits = load_digits()
-X_train, X_test, y_train, y_test = train_test_split(
-    digits.data / 16.0, digits.target, test_size=0.3, random_state=0, stratify=digits.target
-)
-"""
 ANSWERS = ["p1a_given", "p1a_code", "p1b_given", "p1b_code", "p2_given", "p2_code"]
 
 
 def solution_namespace() -> dict:
     """The notebook's namespace after the reference solution ran (network trained), without plots."""
-    ns: dict = {}
-    exec(IMPORTS + SPLIT, ns)
+    ns: dict = dict(zip(("X_train", "X_test", "y_train", "y_test"), digits_split(), strict=True))
+    exec(IMPORTS, ns)  # the data as the p3_data cell reads it (tests/unit/test_digits_file.py)
     for cell_id in [*ANSWERS, "p3_code"]:
         exec(SOURCE_CELLS[cell_id], ns)
     with contextlib.redirect_stdout(io.StringIO()):

@@ -46,9 +46,15 @@ def test_every_conda_package_is_pinned_to_the_same_version_for_pip() -> None:
 
 
 def test_the_packages_the_issue_names_are_in_both_files() -> None:
-    needed = {"numpy", "matplotlib", "jupyterlab", "notebook", "nbformat", "nbgrader", "scikit-learn"}
+    needed = {"numpy", "matplotlib", "jupyterlab", "notebook", "nbformat", "nbgrader"}
     assert needed <= set(conda_pins())
     assert needed <= set(pip_pins())
+
+
+def test_the_conda_file_holds_no_package_only_the_tests_need() -> None:
+    """scikit-learn (the digits file's test), SciPy and Playwright (browser tests) are dev pins only."""
+    assert {"scikit-learn", "scipy", "playwright"} <= set(pip_pins())
+    assert not {"scikit-learn", "scipy", "playwright"} & set(conda_pins())
 
 
 def test_this_interpreter_matches_the_pins() -> None:

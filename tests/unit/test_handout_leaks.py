@@ -108,10 +108,11 @@ def test_the_handout_is_exactly_what_a_student_needs(built: tuple[Path, Path]) -
         f"{package}/{p.relative_to(handout.STUDENT_PACKAGE_DIR)}" for p in handout.student_package_files()
     }
     assert {f"{package}/{name}" for name in ("__init__.py", "submit.py", "pdf.py", "command.py")} <= modules
-    expected = {ps1.NOTEBOOK, "edf.py", "requirements.txt", "environment.yml", "README.md", "submit.py"}
-    expected |= modules | {f"{package}/{handout.ASSIGNMENT_FILE}"}
+    expected = {ps1.NOTEBOOK, ps1.DIGITS_FILE, "edf.py", "requirements.txt", "environment.yml", "README.md"}
+    expected |= modules | {"submit.py", f"{package}/{handout.ASSIGNMENT_FILE}"}
     assert set(_texts(folder)) == expected
     assert (folder / ps1.NOTEBOOK).read_bytes() == ps1.RELEASE_NOTEBOOK.read_bytes()
+    assert (folder / ps1.DIGITS_FILE).read_bytes() == checks.DIGITS_FILE.read_bytes()  # the grader's data
     with zipfile.ZipFile(archive) as zf:
         members = {name.removeprefix(f"{folder.name}/"): zf.read(name) for name in zf.namelist()}
     assert members == {name: (folder / name).read_bytes() for name in expected}
@@ -170,16 +171,15 @@ def test_student_requirements_are_the_repository_pins(built: tuple[Path, Path]) 
     everywhere = [line for line in lines if ";" not in line]
     assert set(everywhere) <= set(pins.values())
     names = {handout.canonical(line.split("==")[0]) for line in everywhere}
-    assert {
-        "numpy",
-        "matplotlib",
-        "scikit-learn",
-        "jupyterlab",
-        "ipykernel",
-        "nbclient",
-        "nbconvert",
-    } <= names
+    assert {"numpy", "matplotlib", "jupyterlab", "ipykernel", "nbclient", "nbconvert"} <= names
     assert not {"nbgrader", "dask", "distributed", "pytest", "ruff", "jupytext"} & names  # grader and tools
+    # The digits ship as a file and the PDF comes from the student's own browser: no dead weight.
+    assert not {"scikit-learn", "scipy", "joblib", "threadpoolctl", "playwright"} & names
+
+
+def test_no_shipped_code_needs_scikit_learn_or_playwright() -> None:
+    imported = set().union(*(handout.imported_modules(code) for code in handout.shipped_code()))
+    assert not {"sklearn", "scipy", "playwright"} & imported
 
 
 def test_the_leak_search_finds_a_leak(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -29,7 +29,7 @@ CASES: dict[str, list[str]] = {
     "honest": [
         "import edf, numpy as np, matplotlib\nimport matplotlib.pyplot as plt",
         "plt.plot(np.arange(10) ** 2)\nplt.show()",
-        "from sklearn.datasets import load_digits\nX, y = load_digits(return_X_y=True)\nprint(X.shape)",
+        "with np.load('digits.npz') as d:\n    print(d['train_images'].shape, d['test_images'].shape)",
         "x = edf.Input()\nopen('result.txt', 'w').write('ok')\nprint('done')",
     ],
     "read_outside": [
