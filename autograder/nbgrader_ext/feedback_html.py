@@ -8,6 +8,9 @@ Two costs of the stock exporter, measured on PS1's page (cProfile, one job of `p
   (~0.3 s of ~0.8 s per page) only to give `<img>` tags a missing `alt` and to make cells of the
   JupyterLab templates focusable. The feedback template is the classic one (no such cells), so the
   `alt` text is added with one regular expression over the rendered tags instead.
+
+The exporter also gives the templates the style and MathJax settings every notebook page shares
+(`page_style`, `page_mathjax`: page_style.py), which our `mathjax.html.j2` puts in the page's head.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from nbconvert.exporters import HTMLExporter, TemplateExporter
 from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from nbformat import NotebookNode
+
+from .page_style import page_mathjax, page_style
 
 ALT = "No description has been provided for this image"
 # An <img ...> start tag (text in the page is escaped, so `<img` only starts a real tag).
@@ -60,11 +65,13 @@ def add_missing_alt(html: str) -> str:
 
 
 class FeedbackHTMLExporter(HTMLExporter):
-    """HTMLExporter with templates compiled once per process and no second parse of the page."""
+    """HTMLExporter with templates compiled once per process, no second parse of the page, and the
+    shared page style and MathJax settings."""
 
     def _create_environment(self) -> jinja2.Environment:
         environment = super()._create_environment()
         environment.bytecode_cache = _JINJA_CACHE
+        environment.globals.update(page_style=page_style(), page_mathjax=page_mathjax())
         return environment
 
     def from_notebook_node(  # type: ignore[override]

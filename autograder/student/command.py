@@ -22,9 +22,14 @@ def main(argv: list[str] | None, assignment: Assignment, default_notebook: Path,
     parser.add_argument("--name", help='your full name, e.g. --name "Ada Lovelace"')
     parser.add_argument("--notebook", type=Path, help=f"the notebook (default {default_notebook})")
     parser.add_argument("--out", type=Path, default=Path("."), help="folder for the zip (default: here)")
+    parser.add_argument(
+        "--browser",
+        metavar="PATH",
+        help="Chrome, Chromium or Edge to print the PDF with (default: $CHROMIUM, else the one found)",
+    )
     args = parser.parse_args(argv)
     try:
-        submit(args.name or "", args.notebook or default_notebook, args.out, assignment, prog)
+        submit(args.name or "", args.notebook or default_notebook, args.out, assignment, prog, args.browser)
     except SubmitError as exc:
         print(f"cannot submit: {exc}", file=sys.stderr)
         return 2

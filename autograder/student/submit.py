@@ -4,7 +4,8 @@ Checks, in order: a name with letters, an output folder that can be written, it 
 (its nbgrader cells match the assignment's), no graded cell deleted or duplicated, it was run (it has
 execution counts), it runs from top to bottom in a fresh kernel (a cell that kills the kernel or never
 finishes is named), and which visible tests fail (by grade_id). The zip holds the notebook as just run
-and a PDF of it (or, where no PDF engine exists, the HTML and how to print it).
+and a PDF of it, printed by Chrome, Chromium or Edge (or, where no such browser is found, the HTML and
+how to print it).
 
 This package is shipped to students as files (the handout's `ps1_submit/`): it imports only its own
 modules, by relative imports, and gets every fact about the assignment as an `Assignment`.
@@ -13,6 +14,7 @@ modules, by relative imports, and gets every fact about the assignment as an `As
 from __future__ import annotations
 
 import json
+import os
 import re
 import tempfile
 import unicodedata
@@ -150,14 +152,32 @@ def execute(nb_dict: dict, cwd: Path, assignment: Assignment, timeout: int = CEL
     return checked
 
 
-def write_zip(checked: Checked, name: str, out: Path, assignment: Assignment) -> tuple[Path, str]:
-    """Write the zip (to a temporary name, then renamed); return its path and 'PDF' or 'HTML'."""
+def choose_browser(flag: str | None) -> str | None:
+    """The browser that prints the PDF (`pdf.find_browser`), None when there is none.
+
+    An explicit choice (`--browser`, else `$CHROMIUM`) that names no program is refused, not replaced."""
+    found = pdf.find_browser(flag)
+    chosen = flag or os.environ.get("CHROMIUM")
+    if chosen and found is None:
+        where = f"--browser {flag}" if flag else f"$CHROMIUM ({chosen})"
+        raise SubmitError(
+            f"{where} is not a program on this computer: give the path of Chrome, Chromium or Edge, "
+            "or leave it out and submit looks for one"
+        )
+    return found
+
+
+def write_zip(
+    checked: Checked, name: str, out: Path, assignment: Assignment, browser: str | None
+) -> tuple[Path, str]:
+    """Write the zip (to a temporary name, then renamed), the PDF printed by `browser` (None: the
+    HTML instead); return its path and 'PDF' or 'HTML'."""
     out.mkdir(parents=True, exist_ok=True)
     target = out / zip_name(name, assignment.zip_prefix)
     stem = Path(assignment.notebook).stem
     with tempfile.TemporaryDirectory(prefix="ps1-submit-") as tmp:
         pdf_path = Path(tmp) / f"{stem}.pdf"
-        made, html = pdf.notebook_pdf(checked.nb, pdf_path)
+        made, html = pdf.notebook_pdf(checked.nb, pdf_path, browser)
         partial = target.with_suffix(".zip.part")
         try:
             with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -173,14 +193,18 @@ def write_zip(checked: Checked, name: str, out: Path, assignment: Assignment) ->
     return target, "PDF" if made else "HTML"
 
 
-def submit(name: str, notebook: Path, out: Path, assignment: Assignment, prog: str) -> Path:
+def submit(
+    name: str, notebook: Path, out: Path, assignment: Assignment, prog: str, browser: str | None = None
+) -> Path:
     """Check, run and zip `notebook`; print what happened; return the zip path.
 
-    `prog` is the command the student typed, for the messages that tell them what to type."""
+    `prog` is the command the student typed, for the messages that tell them what to type; `browser`
+    the --browser flag (None: look for one)."""
     if not name or not name.strip():
         raise SubmitError(f'your name is missing: {prog} --name "Your Full Name"')
     zip_name(name, assignment.zip_prefix)  # refuse a name with no letters before the long steps
     check_writable(out)
+    printer = choose_browser(browser)
     nb = load_and_check(notebook, assignment)
     print(f"running {notebook} from top to bottom in a fresh kernel ...")
     checked = execute(nb, notebook.resolve().parent, assignment)
@@ -190,14 +214,20 @@ def submit(name: str, notebook: Path, out: Path, assignment: Assignment, prog: s
         print("all visible tests pass (hidden tests run at grading)")
     if checked.errors:
         print(f"these other cells raise errors: {', '.join(checked.errors)}")
-    target, kind = write_zip(checked, name, out, assignment)
+    if printer:
+        print(f"printing the PDF with {printer} ...")
+    target, kind = write_zip(checked, name, out, assignment, printer)
     print(f"wrote {target} (notebook + {kind})")
     if kind == "HTML":
         stem = Path(assignment.notebook).stem
+        why = (
+            f"{printer} could not print the PDF"
+            if printer
+            else "no Chrome, Chromium or Edge found to print the PDF (install one, or pass --browser PATH)"
+        )
         print(
-            "no PDF engine here (install Chromium or Google Chrome, or run `playwright install chromium`):\n"
-            f"  open {stem}.html from the zip in a browser, print it to {stem}.pdf, and add {stem}.pdf "
-            "to the zip."
+            f"{why}:\n  open {stem}.html from the zip in a browser, print it to {stem}.pdf, and add "
+            f"{stem}.pdf to the zip."
         )
     print("send this zip as your submission.")
     return target

@@ -14,6 +14,7 @@ import csv
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -25,7 +26,7 @@ import pytest
 from autograder import ps1
 from autograder.authoring.examples import filled, kill_kernel
 from autograder.student.assignment import nbgrader_meta
-from autograder.student.pdf import find_chromium
+from autograder.student.pdf import find_browser
 
 pytestmark = pytest.mark.slow
 TITLE = Path(ps1.NOTEBOOK).stem
@@ -130,7 +131,7 @@ def test_a_full_submission_from_the_handout_gets_full_automatic_marks(
     assert done.returncode == 0, done.stderr
     assert "all visible tests pass" in done.stdout
     target = handout.folder / f"{ps1.ZIP_PREFIX}AdaLovelace.zip"
-    document = f"{TITLE}.pdf" if find_chromium() else f"{TITLE}.html"  # this machine's Chromium, if any
+    document = f"{TITLE}.pdf" if find_browser() else f"{TITLE}.html"  # this machine's Chromium, if any
     with zipfile.ZipFile(target) as zf:
         assert sorted(zf.namelist()) == sorted([ps1.NOTEBOOK, document])
     zips = tmp_path / "zips"
@@ -182,6 +183,7 @@ def test_the_handout_refuses_bad_input_in_one_line(handout: SimpleNamespace, tmp
         (answered, "1234 !", (), "has no letters"),
         (answered, "Ada Lovelace", ("--out", str(tmp_path / "file" / "zips")), "is a file, not a folder"),
         (answered, "Ada Lovelace", ("--out", "/proc/self/zips"), "cannot write in /proc/self"),
+        (answered, "Ada Lovelace", ("--browser", "no-such-browser"), "is not a program on this computer"),
     ]
     before = _files(handout.folder) - {handout.folder / ps1.NOTEBOOK}
     for nb, name, args, message in cases:
@@ -203,11 +205,17 @@ def test_the_handout_names_the_cell_that_kills_the_kernel(handout: SimpleNamespa
     assert _files(handout.folder) == before
 
 
-def test_without_chromium_the_zip_holds_html_and_says_how_to_print(handout: SimpleNamespace) -> None:
+def test_without_a_browser_the_zip_holds_html_and_says_how_to_print(
+    handout: SimpleNamespace, tmp_path: Path
+) -> None:
+    """A Linux machine with no Chrome, Chromium or Edge: PATH holds only `sh` and the handout's venv."""
     half = _as_run(filled(handout.release, json.loads(ps1.SOURCE_NOTEBOOK.read_text()), 0.5))
-    done = _submit(handout, half, "Alan Turing", CHROMIUM=str(handout.folder / "no-such-browser"))
+    (tmp_path / "sh").symlink_to(shutil.which("sh"))
+    path = os.pathsep.join([str(tmp_path), str(handout.folder / ".venv" / "bin")])
+    done = _submit(handout, half, "Alan Turing", PATH=path, CHROMIUM="")
     assert done.returncode == 0, done.stderr
     assert "these visible tests fail: " in done.stdout
+    assert "no Chrome, Chromium or Edge found to print the PDF" in done.stdout
     assert f"open {TITLE}.html from the zip in a browser, print it to {TITLE}.pdf" in done.stdout
     target = handout.folder / f"{ps1.ZIP_PREFIX}AlanTuring.zip"
     with zipfile.ZipFile(target) as zf:

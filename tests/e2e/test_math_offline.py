@@ -34,7 +34,7 @@ TYPESET = ("∂", "ℓ", "∑")  # what the formulas above turn into
 @pytest.fixture(scope="module")
 def offline_chromium(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A wrapper that starts the system Chromium with no network at all (a fresh network namespace)."""
-    browser = pdf.find_chromium()
+    browser = pdf.find_browser()
     if browser is None or shutil.which("unshare") is None:
         pytest.skip("needs Chromium and unshare")
     if subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode != 0:
@@ -59,25 +59,21 @@ def test_local_mathjax_is_installed() -> None:
     assert pdf.local_mathjax().is_file()
 
 
-def test_submission_pdf_has_typeset_math(
-    offline_chromium: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("CHROMIUM", offline_chromium)
+def test_submission_pdf_has_typeset_math(offline_chromium: str, tmp_path: Path) -> None:
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(MARKDOWN)])
     target = tmp_path / "PS1.pdf"
-    assert pdf.html_to_pdf(pdf.notebook_html(nb), target)
+    assert pdf.html_to_pdf(pdf.notebook_html(nb), target, offline_chromium)
     text = "".join(page.extract_text() for page in PdfReader(target).pages)
     assert not [tex for tex in RAW_TEX if tex in text], text
     assert all(symbol in text for symbol in TYPESET), text
 
 
-def test_cdn_mathjax_stays_raw_offline(offline_chromium: str, tmp_path: Path, monkeypatch) -> None:
+def test_cdn_mathjax_stays_raw_offline(offline_chromium: str, tmp_path: Path) -> None:
     """The check above can fail: nbconvert's default page (MathJax from a CDN) prints raw TeX offline."""
-    monkeypatch.setenv("CHROMIUM", offline_chromium)
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(MARKDOWN)])
     html, _ = HTMLExporter().from_notebook_node(nb)
     target = tmp_path / "cdn.pdf"
-    assert pdf.html_to_pdf(html, target)
+    assert pdf.html_to_pdf(html, target, offline_chromium)
     assert r"\frac" in "".join(page.extract_text() for page in PdfReader(target).pages)
 
 

@@ -6,7 +6,10 @@ The same student package runs in the handout (tests/e2e/test_handout.py runs it 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -129,16 +132,52 @@ def test_refuses_an_output_folder_it_cannot_write(tmp_path: Path, capsys: pytest
     )
 
 
-def test_html_when_no_pdf_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pdf, "find_chromium", lambda: None)
-    monkeypatch.setattr(pdf, "webpdf", lambda nb, path: False)
+@pytest.mark.parametrize("browser", [None, "/bin/false"])  # none found; one that fails to print
+def test_html_when_no_browser_prints(tmp_path: Path, browser: str | None) -> None:
     nb = nbformat.reads(json.dumps(_example("PS1_AdaLovelace.zip")), as_version=4)
-    target, kind = submit.write_zip(Checked(nb=nb), "Ada Lovelace", tmp_path, PS1)
+    target, kind = submit.write_zip(Checked(nb=nb), "Ada Lovelace", tmp_path, PS1, browser)
     assert kind == "HTML" and target.name == "PS1_AdaLovelace.zip"
     with zipfile.ZipFile(target) as zf:
         assert sorted(zf.namelist()) == ["PS1.html", NOTEBOOK]
-        assert b"<html" in zf.read("PS1.html")
+        page = zf.read("PS1.html").decode()
+    assert "<html" in page and pdf.PAGE_STYLE.read_text() in page  # it prints as the PDF would
     assert sorted(p.name for p in tmp_path.iterdir()) == ["PS1_AdaLovelace.zip"]
+
+
+def test_refuses_a_browser_that_is_not_there(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = tmp_path / "Google Chrome"
+    args = ("--name", "Ada Lovelace", "--notebook", str(RELEASE), "--out", str(tmp_path / "out"))
+    err = _refused(capsys, *args, "--browser", str(missing))
+    assert f"--browser {missing} is not a program on this computer" in err
+    monkeypatch.setenv("CHROMIUM", str(missing))
+    assert f"$CHROMIUM ({missing}) is not a program on this computer" in _refused(capsys, *args)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_no_browser_found_ships_html_and_says_how_to_print(tmp_path: Path) -> None:
+    """A machine with no Chrome, Chromium or Edge (on Linux: none on PATH) gets the HTML and the steps."""
+    path = _write(tmp_path, _as_run(_example("PS1_AlanTuring.zip")))
+    env = {k: v for k, v in os.environ.items() if k != "CHROMIUM"}
+    env["PATH"] = str(Path(sys.executable).parent)  # the environment's own programs, no browser
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "ps1"), "submit", "--name", "Alan Turing"]
+        + ["--notebook", str(path), "--out", str(tmp_path / "out")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "wrote " in done.stdout and "(notebook + HTML)" in done.stdout
+    assert "no Chrome, Chromium or Edge found to print the PDF (install one, or pass --browser PATH)" in (
+        done.stdout
+    )
+    assert "open PS1.html from the zip in a browser, print it to PS1.pdf" in done.stdout
+    with zipfile.ZipFile(tmp_path / "out" / "PS1_AlanTuring.zip") as zf:
+        assert sorted(zf.namelist()) == ["PS1.html", NOTEBOOK]
 
 
 @pytest.mark.slow
@@ -159,8 +198,10 @@ def test_refuses_a_notebook_that_kills_the_kernel(tmp_path: Path, capsys: pytest
 
 @pytest.mark.slow
 def test_real_submission_runs_and_zips_with_pdf(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    if pdf.find_chromium() is None:
-        pytest.skip("no Chromium on this machine: the PDF step is covered by test_html_when_no_pdf_engine")
+    if pdf.find_browser() is None:
+        pytest.skip(
+            "no Chromium on this machine: the PDF step is covered by test_html_when_no_browser_prints"
+        )
     path = _write(tmp_path, _as_run(_example("PS1_AlanTuring.zip")))  # half answered
     assert (
         submit_cli.main(["--name", "Alan Turing", "--notebook", str(path), "--out", str(tmp_path / "out")])
