@@ -28,10 +28,12 @@ class _NodeList(list):
     """CompNodes: a list in which a node appended twice keeps only its later place (after its inputs)."""
 
     def append(self, node):
-        for i, listed in enumerate(self):  # course code appends itself; super().__init__() appends too
-            if listed is node:
-                del self[i]
-                break
+        if getattr(node, "_listed", False):  # course code appends itself; super().__init__() does too
+            for i in range(len(self) - 1, -1, -1):  # a mark only says "maybe": search from the end
+                if self[i] is node:
+                    del self[i]
+                    break
+        node._listed = True  # a node never marked is not listed, so a new node is appended in O(1)
         super().append(node)
 
 

@@ -368,3 +368,34 @@ def test_forward_with_an_unset_input():
     edf.Square(edf.Input())
     with pytest.raises(ValueError, match="x.value"):
         edf.Forward()
+
+
+APPEND, CUT, CLEAR = "append", "cut", "clear"
+list_steps = st.lists(
+    st.one_of(
+        st.tuples(st.just(APPEND), st.integers(0, 30)),  # append node k (new the first time)
+        st.tuples(st.just(CUT), st.integers(0, 30)),  # del CompNodes[k:], as gradients() does
+        st.tuples(st.just(CLEAR), st.just(0)),
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(list_steps)
+def test_compnodes_keeps_each_node_once_at_its_latest_append(steps):
+    """Whatever the order of appends, repeats, cuts and clears, CompNodes equals the plain model: a list
+    where appending a node first removes it from wherever it is."""
+    nodes = [edf.Constant(np.zeros(1)) for _ in range(31)]  # each made node appends itself once
+    edf.clear_compgraph()
+    model = []
+    for kind, k in steps:
+        if kind == APPEND:
+            model = [n for n in model if n is not nodes[k]] + [nodes[k]]
+            edf.CompNodes.append(nodes[k])
+        elif kind == CUT:
+            del model[k:], edf.CompNodes[k:]
+        else:
+            model = []
+            edf.clear_compgraph()
+        assert [id(n) for n in edf.CompNodes] == [id(n) for n in model]
