@@ -7,7 +7,7 @@ notebook) and the answers written unlike it in the tests (tests/helpers/cheating
 every seed the notebook's own cells run in this process: the data cell where the notebook lives (it
 reads `digits.npz` beside it), the answer, then the training cell with `default_rng(0)` replaced by
 `default_rng(seed)`. Two errors per run: the one the notebook reports (its `history`) and the one the
-grader recomputes from the trained weights (`checks.mlp_test_error`, as the outside check does).
+grader recomputes from the trained weights (`digits.mlp_test_error`, as the outside check does).
 The table gives the worst of each over the seeds, and the margin left below the threshold.
 """
 
@@ -27,7 +27,7 @@ import numpy as np
 from tqdm import tqdm
 
 import edf
-from autograder.nbgrader_ext.checks import mlp_test_error
+from autograder.nbgrader_ext.digits import mlp_test_error
 from autograder.ps1 import P3_MAX_ERROR, RELEASE_NOTEBOOK, SOURCE_NOTEBOOK
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))

@@ -6,7 +6,7 @@ by label). Four arrays: `train_images`, `test_images` (uint8 pixel values 0..16,
 64) and `train_labels`, `test_labels` (int64 classes 0..9). The notebook's p3_data cell divides the
 images by 16, which gives exactly the float64 arrays `load_digits().data / 16.0` gave.
 
-The grader reads this file from the package (`checks.digits_split`); `ps1 release` copies it beside
+The grader reads this file from the package (`digits.digits_split`); `ps1 release` copies it beside
 the source and the release notebook, and the handout ships it. Only this module and the test that
 holds the file to scikit-learn (tests/unit/test_digits_file.py) import scikit-learn: the students, the
 notebook and the grader never need it.
@@ -21,7 +21,7 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 from autograder import ps1
-from autograder.nbgrader_ext.checks import DIGITS_FILE
+from autograder.nbgrader_ext.digits import DIGITS_FILE
 
 
 def sklearn_split() -> dict[str, np.ndarray]:

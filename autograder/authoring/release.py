@@ -25,7 +25,7 @@ import nbformat
 from nbclient import NotebookClient
 
 from autograder.course import grading_course
-from autograder.nbgrader_ext.checks import DIGITS_FILE
+from autograder.nbgrader_ext.digits import DIGITS_FILE
 from autograder.ps1 import (
     ASSIGNMENT,
     COURSE_DIR,

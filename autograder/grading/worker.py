@@ -44,7 +44,7 @@ from autograder.grading.jobs import (
     result_messages,
     scratch_root,
 )
-from autograder.nbgrader_ext import checks, limit_notes
+from autograder.nbgrader_ext import digits, limit_notes
 from autograder.nbgrader_ext.checks import AppendProbe, ApplyOutsideChecks
 from autograder.nbgrader_ext.feedback_html import FeedbackHTMLExporter
 from autograder.nbgrader_ext.sandbox import SandboxedExecute, SandboxedKernelManager, font_list, sandbox_mode
@@ -70,7 +70,7 @@ def warm_up() -> str:
     first jobs more than it saved them (two interleaved pairs of 16-copy runs, 25.4-25.6 s with it,
     23.3 s without)."""
     limit_threads()
-    checks.digits_test_set()
+    digits.digits_test_set()
     font_list()
     gc.freeze()
     return sandbox_mode()

@@ -202,7 +202,8 @@ def match(roster: Roster, rows: list[dict], match_by: str) -> tuple[dict[int, di
     return pairs, result
 
 
-def _write_atomic(path: Path, header: list[str] | tuple[str, ...], rows: list[list[str]]) -> Path:
+def _write_temp(path: Path, header: list[str] | tuple[str, ...], rows: list[list[str]]) -> Path:
+    """The CSV written beside `path` as `<name>.tmp`; the caller renames it into place."""
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
@@ -226,8 +227,8 @@ def write_canvas(out: Path, roster: Roster, rows: list[dict], match_by: str = DE
                 result.scored += 1
         lines.append([student.get(c, "") for c in IDENTITY] + [score])
     unmatched = [[u[c] for c in UNMATCHED_COLUMNS] for u in result.roster_unmatched + result.graded_unmatched]
-    tmp_import = _write_atomic(out / IMPORT_FILE, [*IDENTITY, roster.column], lines)
-    tmp_unmatched = _write_atomic(out / UNMATCHED_FILE, UNMATCHED_COLUMNS, unmatched)
+    tmp_import = _write_temp(out / IMPORT_FILE, [*IDENTITY, roster.column], lines)
+    tmp_unmatched = _write_temp(out / UNMATCHED_FILE, UNMATCHED_COLUMNS, unmatched)
     result.import_file = tmp_import.replace(out / IMPORT_FILE)
     result.unmatched_file = tmp_unmatched.replace(out / UNMATCHED_FILE)
     return result

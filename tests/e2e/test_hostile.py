@@ -1,7 +1,7 @@
 """Hostile submissions graded in one batch with honest ones by the real `python -m autograder grade`.
 
 One session-scoped batch run (subprocess, `--out` in a temporary folder) over a folder holding the
-honest zips and every attack of tests/hostile_catalog.py, and one run over the honest zips alone.
+honest zips and every attack of tests/helpers/cheating/catalog.py, and one run over the honest zips alone.
 Each hostile row must match its expectation; each honest row must equal, column by column, its row
 of the honest-only run; the repository's source and gradebooks, and every path outside `<out>` the
 attacks aim at, must be untouched.

@@ -20,7 +20,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 from nbgrader.preprocessors import Execute
 from nbgrader.utils import determine_grade
 
-from autograder.nbgrader_ext import checks
+from autograder.nbgrader_ext import checks, probe_spec
 from autograder.nbgrader_ext.checks import AppendProbe, ApplyOutsideChecks
 from autograder.ps1 import SOLUTION_NOTEBOOK, SOURCE_NOTEBOOK
 
@@ -112,4 +112,4 @@ def test_failed_cells_show_why_and_no_probe_remains(graded: SimpleNamespace) -> 
     assert set(checks.collect_flags(graded.course / "autograded")) == {s for s in FORGERS if s != "variant"}
     for student in ["solution", *FORGERS]:
         text = json.dumps(graded.autograded(student))
-        assert checks.PROBE_ID_PREFIX not in text and "_grader_probe" not in text
+        assert probe_spec.PROBE_ID_PREFIX not in text and "_grader_probe" not in text

@@ -1,7 +1,8 @@
 """The sandboxed kernel against hostile notebooks: real kernels, real bwrap, no mocks.
 
-Each hostile behaviour is a small notebook (tests/hostile) executed through `execute_notebook`;
-the last tests run real `nbgrader autograde` on a tiny course with the sandbox configured.
+Each hostile behaviour is a small notebook (tests/helpers/cheating/sandbox_escapes.py) executed through
+the sandbox's `execute_notebook`; the last tests run real `nbgrader autograde` on a tiny course with the
+sandbox configured.
 Timings (kernel start, autograde both ways) are printed: run with `-s` to see them.
 """
 
@@ -30,7 +31,7 @@ from nbgrader.preprocessors import Execute
 from traitlets.config import Config
 
 from autograder.nbgrader_ext import sandbox_kernel
-from autograder.nbgrader_ext.checks import DIGITS_FILE
+from autograder.nbgrader_ext.digits import DIGITS_FILE
 from autograder.nbgrader_ext.sandbox import (
     SandboxedExecute,
     SandboxedKernelManager,

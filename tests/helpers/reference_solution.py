@@ -7,7 +7,7 @@ import io
 
 import nbformat
 
-from autograder.nbgrader_ext.checks import digits_split
+from autograder.nbgrader_ext.digits import digits_split
 from autograder.ps1 import SOURCE_NOTEBOOK
 
 SOURCE_CELLS = {c.id: c.source for c in nbformat.read(SOURCE_NOTEBOOK, as_version=4).cells}

@@ -3,7 +3,8 @@
 The forbidden text is read from the sources themselves: every line of 20 or more characters inside a
 solution or hidden-test region of the source notebook (unless the notebook shows it outside the
 regions too), the names of the outside checks' reference
-functions and constants (autograder/nbgrader_ext/checks.py, probe.py) and of the autograder/ps1.py
+functions and constants (autograder/nbgrader_ext/: checks.py, probe.py and the probe_*, reference_math
+and digits modules) and of the autograder/ps1.py
 values they read, the files of solutions/, the source notebook, and any gradebook.
 """
 
@@ -20,7 +21,7 @@ import pytest
 from autograder import ps1
 from autograder.authoring import handout
 from autograder.cli.submit import assignment
-from autograder.nbgrader_ext import checks, probe
+from autograder.nbgrader_ext import checks, digits, probe, probe_result, probe_spec, reference_math
 from autograder.student.assignment import Assignment
 
 BEGIN = re.compile(r"^\s*###\s*BEGIN (SOLUTION|HIDDEN TESTS)\s*$")
@@ -62,7 +63,7 @@ def _split_source() -> tuple[set[str], str]:
 def _reference_names() -> set[str]:
     """Functions, classes and constants of the outside checks, and the ps1 values they read."""
     names = set()
-    for module in (checks, probe):
+    for module in (checks, digits, probe, probe_result, probe_spec, reference_math):
         tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
         for node in tree.body:
             if isinstance(node, ast.FunctionDef | ast.ClassDef):
@@ -112,7 +113,7 @@ def test_the_handout_is_exactly_what_a_student_needs(built: tuple[Path, Path]) -
     expected |= modules | {"submit.py", f"{package}/{handout.ASSIGNMENT_FILE}"}
     assert set(_texts(folder)) == expected
     assert (folder / ps1.NOTEBOOK).read_bytes() == ps1.RELEASE_NOTEBOOK.read_bytes()
-    assert (folder / ps1.DIGITS_FILE).read_bytes() == checks.DIGITS_FILE.read_bytes()  # the grader's data
+    assert (folder / ps1.DIGITS_FILE).read_bytes() == digits.DIGITS_FILE.read_bytes()  # the grader's data
     with zipfile.ZipFile(archive) as zf:
         members = {name.removeprefix(f"{folder.name}/"): zf.read(name) for name in zf.namelist()}
     assert members == {name: (folder / name).read_bytes() for name in expected}

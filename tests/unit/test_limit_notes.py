@@ -7,7 +7,7 @@ import signal
 import nbformat
 import numpy as np
 
-from autograder.nbgrader_ext import checks, limit_notes
+from autograder.nbgrader_ext import limit_notes, probe_spec
 from autograder.nbgrader_ext.kernel_guard import NOTE, UNCAPPED_CELL_MARKER
 from autograder.nbgrader_ext.sandbox_kernel import Limits
 
@@ -92,5 +92,5 @@ def test_a_crash_with_no_limit_hit_is_not_blamed_on_a_limit() -> None:
 
 def test_the_grader_probe_is_the_one_cell_the_kernel_does_not_cut() -> None:
     """The probe prints ~110 kB of JSON; the kernel knows its cell by this text of probe.py."""
-    spec = checks.draw_spec(np.random.default_rng(0))
-    assert UNCAPPED_CELL_MARKER in checks.probe_source(spec)
+    spec = probe_spec.draw_spec(np.random.default_rng(0))
+    assert UNCAPPED_CELL_MARKER in probe_spec.probe_source(spec)

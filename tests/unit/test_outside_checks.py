@@ -1,4 +1,5 @@
-"""Outside checks (autograder/nbgrader_ext/checks.py), in this process: references, draws, verdicts.
+"""Outside checks (autograder/nbgrader_ext/checks.py and the modules it reads), in this process:
+references, draws, verdicts.
 
 The probe runs here against the reference solution's functions (hypothesis over the grader's random
 draws). tests/e2e/test_outside_checks_nbgrader.py grades the solution and every forger in a real
@@ -21,24 +22,11 @@ from nbformat.v4 import new_code_cell, new_notebook, new_output
 from nbgrader.utils import determine_grade, is_grade
 from traitlets.config import Config
 
-from autograder.nbgrader_ext import checks
-from autograder.nbgrader_ext.checks import (
-    BIVARIATE,
-    UNIVARIATE,
-    ApplyOutsideChecks,
-    Call,
-    ProbeSpec,
-    apply_outcomes,
-    bivariate,
-    check_mlp,
-    check_value,
-    configure_outside_checks,
-    draw_spec,
-    evaluate,
-    probe_source,
-    read_probe,
-    univariate,
-)
+from autograder.nbgrader_ext import checks, digits, probe_result, reference_math
+from autograder.nbgrader_ext.checks import ApplyOutsideChecks, apply_outcomes, configure_outside_checks
+from autograder.nbgrader_ext.probe_result import check_mlp, check_value, evaluate, read_probe
+from autograder.nbgrader_ext.probe_spec import Call, ProbeSpec, draw_spec, probe_source
+from autograder.nbgrader_ext.reference_math import BIVARIATE, UNIVARIATE, bivariate, univariate
 from autograder.nbgrader_ext.sandbox import configure_nbgrader
 from autograder.ps1 import SOURCE_NOTEBOOK
 
@@ -58,7 +46,7 @@ def run_probe(spec: ProbeSpec, ns: dict, **limits: float) -> nbformat.NotebookNo
     return cell
 
 
-def verdicts(spec: ProbeSpec, ns: dict, **limits: float) -> dict[str, checks.Outcome]:
+def verdicts(spec: ProbeSpec, ns: dict, **limits: float) -> dict[str, probe_result.Outcome]:
     return evaluate(spec, *read_probe(run_probe(spec, ns, **limits), spec.nonce))
 
 
@@ -97,7 +85,7 @@ def test_bivariate_library_partials(name: str, y: float, z: float) -> None:
 @given(x=st.floats(-5, 5))
 def test_ell_prime_reference_matches_finite_differences(x: float) -> None:
     ell = lambda t: np.sin(t) * t**2 + np.sin(t) ** 2  # noqa: E731
-    assert abs(sum(checks.ell_prime_terms(np.float64(x))) - _central(ell, x)) < 1e-6
+    assert abs(sum(reference_math.ell_prime_terms(np.float64(x))) - _central(ell, x)) < 1e-6
 
 
 @settings(max_examples=40, deadline=None)
@@ -107,12 +95,13 @@ def test_softmax_reference_matches_finite_differences(seed: int) -> None:
     s = rng.normal(size=int(rng.integers(2, 9))) * 3
     numeric = np.stack(
         [
-            _central(lambda t, j=j: checks.stable_softmax(s + t * np.eye(len(s))[j]), 0.0)
+            _central(lambda t, j=j: reference_math.stable_softmax(s + t * np.eye(len(s))[j]), 0.0)
             for j in range(len(s))
         ],
         axis=1,
     )
-    assert np.allclose(checks.softmax_jacobian_reference(checks.stable_softmax(s)), numeric, atol=1e-8)
+    p = reference_math.stable_softmax(s)
+    assert np.allclose(reference_math.softmax_jacobian_reference(p), numeric, atol=1e-8)
 
 
 @settings(max_examples=25, deadline=None)
@@ -129,7 +118,7 @@ def test_every_autograded_cell_of_the_assignment_has_an_outside_check() -> None:
     graded_code = {
         c.metadata["nbgrader"]["grade_id"] for c in source.cells if c.cell_type == "code" and is_grade(c)
     }
-    assert graded_code == set(checks.QUESTIONS)
+    assert graded_code == set(probe_result.QUESTIONS)
 
 
 def test_draws_cover_other_sizes_functions_and_peaked_probabilities() -> None:
@@ -240,7 +229,7 @@ def test_read_probe_needs_exactly_one_nonce_line() -> None:
 
 def _ridge_network() -> list[np.ndarray]:
     """A 64-64-10 'network' that passes: identity first layer (pixels are >= 0), ridge output layer."""
-    X, _, y, _ = checks.digits_split()
+    X, _, y, _ = digits.digits_split()
     Xb = np.hstack([X, np.ones((len(X), 1))])
     W = np.linalg.solve(Xb.T @ Xb + 1e-2 * np.eye(65), Xb.T @ np.eye(10)[y])
     return [np.eye(64), np.zeros(64), W[:64], W[64]]
@@ -268,14 +257,14 @@ def test_failed_cell_gets_zero_even_with_a_forged_partial_credit_output() -> Non
     cell.outputs = [new_output("execute_result", data={"text/plain": "15"}, execution_count=1)]
     nb = new_notebook(cells=[cell])
     assert determine_grade(cell)[0] == 15
-    flags = apply_outcomes(nb, {"p2_tests": checks.Outcome(False, "softmax_jacobian(...) wrong")})
+    flags = apply_outcomes(nb, {"p2_tests": probe_result.Outcome(False, "softmax_jacobian(...) wrong")})
     assert determine_grade(cell)[0] == 0
     assert cell.outputs[0].ename == "OutsideCheckFailed"
     assert flags == [
         {"grade_id": "p2_tests", "in_kernel": True, "outside": False, "detail": "softmax_jacobian(...) wrong"}
     ]
     cell.outputs = [new_output("error", ename="AssertionError", evalue="", traceback=[])]
-    flags = apply_outcomes(nb, {"p2_tests": checks.Outcome(True, "passed")})
+    flags = apply_outcomes(nb, {"p2_tests": probe_result.Outcome(True, "passed")})
     assert determine_grade(cell)[0] == 0  # both must pass: the outside check never adds points
     assert flags == [{"grade_id": "p2_tests", "in_kernel": False, "outside": True, "detail": "passed"}]
 

@@ -11,9 +11,9 @@ import types
 import numpy as np
 import pytest
 
-from autograder.nbgrader_ext import checks, probe
+from autograder.nbgrader_ext import probe, probe_spec, reference_math
 
-LIBRARY = {"u": checks.UNIVARIATE, "b": checks.BIVARIATE}
+LIBRARY = {"u": reference_math.UNIVARIATE, "b": reference_math.BIVARIATE}
 LIMITS = {"max_values": 1000, "call_seconds": 2.0, "total_seconds": 5.0}
 
 
@@ -81,9 +81,9 @@ def test_the_network_is_reported_as_weights_only() -> None:
 
 
 def test_the_cell_sent_to_the_kernel_is_this_file_then_one_call() -> None:
-    spec = checks.draw_spec(np.random.default_rng(0))
-    source = checks.probe_source(spec)
-    text = checks.PROBE_FILE.read_text(encoding="utf-8")
+    spec = probe_spec.draw_spec(np.random.default_rng(0))
+    source = probe_spec.probe_source(spec)
+    text = probe_spec.PROBE_FILE.read_text(encoding="utf-8")
     assert source.startswith(text)
     tail = source[len(text) :].strip().splitlines()
     assert tail[0].startswith("_grader_probe(") and tail[0].endswith(", globals())")
