@@ -1,7 +1,7 @@
 """Grading throughput: upstream sequential nbgrader vs `python -m autograder grade`, on the same zips.
 
     .venv/bin/python benchmarks/grading.py [--copies 16] [--repeats 2] [--configs abcde]
-                                           [--scheduler tcp://127.0.0.1:8786]
+                                           [--scheduler tcp://127.0.0.1:8786] [--before COMMIT]
 
 Every submission is a copy of the reference solution (`solutions/PS1_solution.ipynb`) zipped as
 `PS1_StudentNN.zip`, all on time. The configurations, interleaved, each repeated, best time kept:
@@ -29,12 +29,20 @@ gives the mean job time too, beside (e)'s mean notebook time.
 
 Every notebook runs with the source folder's other files beside it (Problem 3's `digits.npz`), as
 nbgrader gives them to an autograded notebook.
+
+Every row also gives the CPU seconds per submission, whole run included: the user + system time of
+the command and every process it starts (kernels, sandboxes, Dask workers), read from a cgroup of its
+own (root only; `-` otherwise), so kernels killed with their sandbox count and other load on the
+machine does not. (e) counts its pool and kernels, (a) its `nbgrader autograde` call.
+
+`--before COMMIT` adds (c) and (e) of an earlier version of the bundle, interleaved with today's: the
+commit's tree (`git archive`) is unpacked into the temporary folder, and its own command, solution and
+source folder run with this environment.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import json
 import multiprocessing
@@ -51,6 +59,8 @@ from datetime import datetime
 from pathlib import Path
 
 import nbformat
+from jupyter_client import KernelManager
+from jupyter_client.kernelspec import KernelSpecManager
 from nbclient import NotebookClient
 from nbgrader.api import Gradebook
 from traitlets.config import Config
@@ -70,20 +80,80 @@ CONFIGS = {
     "f": "(f) ours --scheduler (separate Dask)",
 }
 FLOOR_WORKERS = 2
+BEFORE = {"c": "C", "e": "E"}  # today's configuration -> the same run of the `--before` tree
+CONFIGS["C"] = "(c) --before: ours --workers 2"
+CONFIGS["E"] = "(e) --before: bare nbclient, 2 at a time"
 
 
-def env() -> dict[str, str]:
+def env(python: str = PYTHON) -> dict[str, str]:
     """The venv's bin first on PATH (nbgrader runs `alembic`), one BLAS thread."""
-    path = os.pathsep.join([str(Path(PYTHON).parent), os.environ.get("PATH", "")])
+    path = os.pathsep.join([str(Path(python).parent), os.environ.get("PATH", "")])
     return {**os.environ, **THREADS, "PATH": path}
 
 
 @dataclass(frozen=True)
 class Notebooks:
-    """What a run grades: the students' notebook and the course's source folder."""
+    """What a run grades: the students' notebook and the course's source folder, and the tree whose
+    command grades them with its own Python environment (this checkout, or `--before`'s)."""
 
     solution: Path
     source_dir: Path
+    tree: Path = REPO
+    python: str = PYTHON
+
+
+class CpuMeter:
+    """CPU seconds of the processes that enter it and of all their descendants: a cgroup of its own (v1
+    cpuacct, or v2), so kernels killed with their sandbox count as well, and other load on the machine
+    does not. Without a writable cgroup hierarchy (not root) it measures nothing: `seconds` is None."""
+
+    def __init__(self, name: str) -> None:
+        v1, v2 = Path("/sys/fs/cgroup/cpuacct"), Path("/sys/fs/cgroup")
+        root = v1 if (v1 / "cpuacct.usage").exists() else v2 if (v2 / "cpu.stat").exists() else None
+        self.path = root / f"grading-bench-{name}-{os.getpid()}" if root else None
+        try:
+            if self.path:
+                self.path.mkdir()
+        except OSError:
+            self.path = None
+
+    def enter(self) -> None:
+        """Move the calling process (and what it starts from now on) into the group."""
+        if self.path:
+            (self.path / "cgroup.procs").write_text(str(os.getpid()))
+
+    def seconds(self) -> float | None:
+        if self.path is None:
+            return None
+        usage = self.path / "cpuacct.usage"
+        if usage.exists():
+            return int(usage.read_text()) / 1e9
+        stat = dict(line.split() for line in (self.path / "cpu.stat").read_text().splitlines())
+        return int(stat["usage_usec"]) / 1e6
+
+    def close(self) -> None:
+        """Remove the group once its processes are gone (a kernel may take a moment to exit)."""
+        for _ in range(100):
+            try:
+                if self.path:
+                    self.path.rmdir()
+                return
+            except OSError:
+                time.sleep(0.1)
+
+
+def tree_at(commit: str, folder: Path) -> Notebooks:
+    """The bundle as it was at `commit`, unpacked into `folder` with its own `make setup` (its pins, and
+    its own editable install: the sandbox shows a kernel the tree's edf.py, which this checkout's
+    environment would not import)."""
+    folder.mkdir(parents=True)
+    archive = subprocess.run(["git", "archive", commit], cwd=REPO, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    print(f"  setting up {commit} in {folder} (its own venv, about a minute)", file=sys.stderr, flush=True)
+    subprocess.run(["make", "-s", "setup"], cwd=folder, check=True, capture_output=True)
+    relative = SOURCE_DIR.relative_to(REPO)
+    python = str(folder / ".venv" / "bin" / "python")
+    return Notebooks(folder / SOLUTION_NOTEBOOK.relative_to(REPO), folder / relative, folder, python)
 
 
 def make_zips(folder: Path, copies: int, solution: Path) -> list[str]:
@@ -100,7 +170,7 @@ def make_zips(folder: Path, copies: int, solution: Path) -> list[str]:
     return students
 
 
-def nbgrader(course: Path, command: str) -> float:
+def nbgrader(course: Path, command: str, meter: CpuMeter | None = None) -> float:
     """Run `nbgrader <command> ps1 --force` in `course`; return its wall time (it must succeed)."""
     start = time.perf_counter()
     proc = subprocess.run(
@@ -109,6 +179,7 @@ def nbgrader(course: Path, command: str) -> float:
         env=env(),
         capture_output=True,
         text=True,
+        preexec_fn=meter.enter if meter else None,
     )
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
@@ -116,9 +187,10 @@ def nbgrader(course: Path, command: str) -> float:
     return seconds
 
 
-def upstream(work: Path, students: list[str], notebooks: Notebooks) -> tuple[float, float]:
-    """(a): fresh course, generate (untimed), then one timed `nbgrader autograde` call; also the
-    time of the `nbgrader generate_feedback` call that would give the feedback pages ours makes."""
+def upstream(work: Path, students: list[str], notebooks: Notebooks) -> tuple[float, float | None, float]:
+    """(a): fresh course, generate (untimed), then one timed `nbgrader autograde` call; returns its
+    wall time, its CPU seconds, and the time of the `nbgrader generate_feedback` call that would give
+    the feedback pages ours makes."""
     course = work / "course"
     shutil.copytree(notebooks.source_dir, course / "source" / SOURCE_DIR.name)
     shutil.copy2(COURSE_DIR / "nbgrader_config.py", course / "nbgrader_config.py")
@@ -127,9 +199,12 @@ def upstream(work: Path, students: list[str], notebooks: Notebooks) -> tuple[flo
         dest = course / "submitted" / student / "ps1"
         dest.mkdir(parents=True)
         shutil.copyfile(notebooks.solution, dest / "PS1.ipynb")
-    seconds = nbgrader(course, "autograde")
+    meter = CpuMeter("a")
+    seconds = nbgrader(course, "autograde", meter)
+    cpu = meter.seconds()
+    meter.close()
     check_upstream(course, students)
-    return seconds, nbgrader(course, "generate_feedback")
+    return seconds, cpu, nbgrader(course, "generate_feedback")
 
 
 def check_upstream(course: Path, students: list[str]) -> None:
@@ -140,20 +215,32 @@ def check_upstream(course: Path, students: list[str]) -> None:
         raise SystemExit(f"(a) did not give full marks: {wrong}")
 
 
-def _execute_bare(folder: str, solution: Path) -> float:
-    """Run one copy of the solution with nbclient in `folder`; return its process-local wall time."""
+def _execute_bare(folder: str, notebooks: Notebooks) -> float:
+    """Run one copy of the solution with nbclient in `folder`, in a kernel of the tree's own Python;
+    return its process-local wall time."""
     os.environ.update(THREADS)
     start = time.perf_counter()
-    nb = nbformat.read(solution, as_version=4)
+    nb = nbformat.read(notebooks.solution, as_version=4)
+    spec = Path(folder) / "kernels" / "bench"
+    spec.mkdir(parents=True)
+    argv = [notebooks.python, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(
+        json.dumps({"argv": argv, "display_name": "bench", "language": "python"})
+    )
     # IPC sockets in the notebook's folder, as our sandboxed kernels use: two kernels starting at
     # once over TCP can both pick the same free port (ZMQError: Address already in use). nbclient
     # still makes, and shuts down, its own kernel manager.
     config = Config()
     config.KernelManager.transport = "ipc"
     config.KernelManager.ip = str(Path(folder) / "socket")
-    client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": folder}})
+    specs = KernelSpecManager(kernel_dirs=[str(spec.parent)])
+    km = KernelManager(kernel_name="bench", kernel_spec_manager=specs, config=config)
+    client = NotebookClient(
+        nb, km=km, timeout=600, kernel_name="bench", resources={"metadata": {"path": folder}}
+    )
     client.update_config(config)
     client.execute()
+    km.shutdown_kernel()  # nbclient leaves a kernel manager it was given running
     return time.perf_counter() - start
 
 
@@ -176,19 +263,34 @@ def cpu_note(busy: float) -> str:
     return f"cores busy {busy:.0%} of the time"
 
 
-def bare(work: Path, copies: int, notebooks: Notebooks) -> tuple[float, float, float]:
+@dataclass(frozen=True)
+class BareRun:
+    """One run of (e): wall time, mean time of one notebook, share of the machine busy, CPU seconds."""
+
+    seconds: float
+    mean: float
+    busy: float
+    cpu: float | None
+
+
+def bare(work: Path, copies: int, notebooks: Notebooks) -> BareRun:
     """(e): `copies` executions of the solution notebook, FLOOR_WORKERS at a time, no grading at all,
-    each in a folder holding the source folder's other files (the data). Returns the wall time, the
-    mean time of one notebook and the share of CPU time busy."""
+    each in a folder holding the source folder's other files (the data)."""
     folders = []
     for i in range(copies):
         folder = work / f"nb{i:02d}"
         shutil.copytree(notebooks.source_dir, folder, ignore=shutil.ignore_patterns("*.ipynb"))
+        shutil.copy2(notebooks.tree / "edf.py", folder)  # the tree's edf, whatever the venv maps `edf` to
         folders.append(str(folder))
+    meter = CpuMeter("e")
     start, ticks = time.perf_counter(), cpu_ticks()
-    with ProcessPoolExecutor(FLOOR_WORKERS, mp_context=multiprocessing.get_context("fork")) as pool:
-        each = list(pool.map(_execute_bare, folders, [notebooks.solution] * copies))
-    return time.perf_counter() - start, sum(each) / len(each), busy_since(ticks)
+    fork = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(FLOOR_WORKERS, mp_context=fork, initializer=meter.enter) as pool:
+        each = list(pool.map(_execute_bare, folders, [notebooks] * copies))
+    seconds = time.perf_counter() - start
+    busy, cpu = busy_since(ticks), meter.seconds()
+    meter.close()
+    return BareRun(seconds, sum(each) / len(each), busy, cpu)
 
 
 def job_times(out: Path, began: float, ended: float) -> tuple[float, float, float]:
@@ -216,7 +318,8 @@ def probe_seconds(out: Path) -> float | None:
 class OurRun:
     """One run of our command: wall time, its fixed cost (the time before the first job started in a
     worker, and after the last one ended), mean job time, mean time of the outside checks (None when
-    they are off), share of the machine's CPU time that was busy."""
+    they are off), share of the machine's CPU time that was busy, CPU seconds of the command and of
+    the processes it started."""
 
     seconds: float
     before: float
@@ -224,6 +327,7 @@ class OurRun:
     mean_job: float
     probe: float | None
     busy: float
+    cpu: float | None
 
     @property
     def fixed(self) -> float:
@@ -231,18 +335,24 @@ class OurRun:
 
 
 def ours(
-    work: Path, zips: Path, config: str, students: list[str], source_dir: Path, scheduler: str | None = None
+    work: Path,
+    zips: Path,
+    config: str,
+    students: list[str],
+    notebooks: Notebooks,
+    scheduler: str | None = None,
 ) -> OurRun:
-    """(b)-(d), (f): the whole command, timed from start to exit."""
+    """(b)-(d), (f): the whole command of `notebooks.tree`, timed from start to exit."""
     args = {
         "b": ["--workers", "1"],
         "c": ["--workers", "2"],
+        "C": ["--workers", "2"],
         "d": ["--workers", "1", "--no-sandbox-and-checks"],
         "f": ["--scheduler", scheduler or ""],
     }
     out = work / "out"
     cmd = [
-        PYTHON,
+        notebooks.python,
         "-m",
         "autograder",
         "grade",
@@ -252,12 +362,22 @@ def ours(
         "--out",
         str(out),
         "--source",
-        str(source_dir),
+        str(notebooks.source_dir),
         *args[config],
     ]
+    meter = CpuMeter(config)
     began, start, ticks = time.time(), time.perf_counter(), cpu_ticks()
-    proc = subprocess.run(cmd, cwd=REPO, env=env(), capture_output=True, text=True)
+    proc = subprocess.run(
+        cmd,
+        cwd=notebooks.tree,
+        env=env(notebooks.python),
+        capture_output=True,
+        text=True,
+        preexec_fn=meter.enter,
+    )
     seconds, busy, ended = time.perf_counter() - start, busy_since(ticks), time.time()
+    cpu = meter.seconds()
+    meter.close()
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stdout[-1500:]}\n{proc.stderr[-1500:]}")
     with (out / "grades.csv").open() as fh:
@@ -266,7 +386,37 @@ def ours(
     if wrong:
         raise SystemExit(f"({config}) did not give full marks: {wrong}")
     before, after, mean_job = job_times(out, began, ended)
-    return OurRun(seconds, before, after, mean_job, probe_seconds(out), busy)
+    return OurRun(seconds, before, after, mean_job, probe_seconds(out), busy, cpu)
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One configuration's run as the table shows it: wall time, CPU seconds, our fixed cost (None for
+    (a) and (e)), mean time of one job or notebook (None for (a)), and its line of progress."""
+
+    seconds: float
+    cpu: float | None
+    fixed: float | None
+    mean: float | None
+    said: str
+
+
+def measure(
+    config: str, work: Path, zips: Path, students: list[str], notebooks: Notebooks, scheduler: str | None
+) -> Measured:
+    """Run one configuration once."""
+    if config == "a":
+        seconds, cpu, feedback = upstream(work, students, notebooks)
+        return Measured(seconds, cpu, None, None, f" (+ generate_feedback {feedback:.1f} s)")
+    if config in "eE":
+        run = bare(work, len(students), notebooks)
+        return Measured(
+            run.seconds, run.cpu, None, run.mean, f" (one notebook {run.mean:.2f} s, {cpu_note(run.busy)})"
+        )
+    run = ours(work, zips, config, students, notebooks, scheduler)
+    said = f" (fixed cost {run.before:.2f} + {run.after:.2f} s, one job {run.mean_job:.2f} s"
+    said += f", outside checks {run.probe:.3f} s" if run.probe is not None else ""
+    return Measured(run.seconds, run.cpu, run.fixed, run.mean_job, said + f", {cpu_note(run.busy)})")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -275,41 +425,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=2, help="interleaved repeats, best kept (default 2)")
     parser.add_argument("--configs", default="abcde", help="which configurations, in order (default abcde)")
     parser.add_argument("--scheduler", help="address of a separately started Dask scheduler: adds (f)")
+    parser.add_argument("--before", metavar="COMMIT", help="also run (c) and (e) of this commit's tree")
     args = parser.parse_args(argv)
-    configs = [c for c in args.configs if c in CONFIGS and c != "f"] + (["f"] if args.scheduler else [])
-    runs: dict[str, list[float]] = {}  # configuration -> wall time of each repeat
-    extra: dict[str, list[tuple[float, float]]] = {}  # ours: (fixed cost, mean job); (e): (0, mean notebook)
-    with contextlib.ExitStack() as stack:
-        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="grading-bench-"))
-        notebooks = Notebooks(SOLUTION_NOTEBOOK, SOURCE_DIR)
-        zips = Path(tmp) / "inbox" / "zips"
-        students = make_zips(zips, args.copies, notebooks.solution)
+    configs = [c for c in args.configs if c in "abcde"] + (["f"] if args.scheduler else [])
+    if args.before:
+        configs += [BEFORE[c] for c in configs if c in BEFORE]
+    runs: dict[str, list[Measured]] = {}
+    with tempfile.TemporaryDirectory(prefix="grading-bench-") as tmp:
+        trees = {"now": Notebooks(SOLUTION_NOTEBOOK, SOURCE_DIR)}
+        if args.before:
+            trees["before"] = tree_at(args.before, Path(tmp) / "before-tree")
+        zips = {name: Path(tmp) / name / "inbox" / "zips" for name in trees}
+        students = [make_zips(zips[name], args.copies, tree.solution) for name, tree in trees.items()][0]
         for rep in range(args.repeats):
             for config in configs:
+                name = "before" if config in BEFORE.values() else "now"
                 work = Path(tmp) / f"{config}{rep}"
-                said = ""
-                if config == "a":
-                    seconds, feedback = upstream(work, students, notebooks)
-                    runs.setdefault("a+", []).append(seconds + feedback)
-                elif config == "e":
-                    seconds, mean, busy = bare(work, args.copies, notebooks)
-                    extra.setdefault(config, []).append((0.0, mean))
-                    said = f" (one notebook {mean:.2f} s, {cpu_note(busy)})"
-                else:
-                    run = ours(work, zips, config, students, notebooks.source_dir, args.scheduler)
-                    seconds = run.seconds
-                    extra.setdefault(config, []).append((run.fixed, run.mean_job))
-                    said = f" (fixed cost {run.before:.2f} + {run.after:.2f} s, one job {run.mean_job:.2f} s"
-                    said += f", outside checks {run.probe:.3f} s" if run.probe is not None else ""
-                    said += f", {cpu_note(run.busy)})"
-                runs.setdefault(config, []).append(seconds)
+                run = measure(config, work, zips[name], students, trees[name], args.scheduler)
+                runs.setdefault(config, []).append(run)
                 print(
-                    f"  repeat {rep + 1}: {CONFIGS[config]}: {seconds:.1f} s{said}",
+                    f"  repeat {rep + 1}: {CONFIGS[config]}: {run.seconds:.1f} s, "
+                    f"{run.cpu or 0:.1f} CPU-s{run.said}",
                     file=sys.stderr,
                     flush=True,
                 )
                 shutil.rmtree(work, ignore_errors=True)
-    print_table(runs, extra, args.copies, args.repeats)
+    print_table(runs, args.copies, args.repeats)
     return 0
 
 
@@ -317,45 +458,50 @@ def _ratio(best: dict[str, float], base: str, key: str) -> str:
     return f"{best[base] / best[key]:5.2f}x" if base in best else "    -"
 
 
-def print_table(
-    runs: dict[str, list[float]],
-    extra: dict[str, list[tuple[float, float]]],
-    copies: int,
-    repeats: int,
-) -> None:
+def print_table(runs: dict[str, list[Measured]], copies: int, repeats: int) -> None:
     """Every configuration's best time, per notebook, as a speed-up over (a) and as a cost over (e);
-    our command's lowest fixed cost and mean job time; then each repeat's ratios on their own."""
-    best = {key: min(times) for key, times in runs.items()}
+    its lowest CPU seconds per submission; our command's lowest fixed cost and mean job time; then
+    each repeat's ratios on their own."""
+    best = {key: min(r.seconds for r in each) for key, each in runs.items()}
+    cpu = {key: min(r.cpu or 0 for r in each) / copies for key, each in runs.items()}
     print(f"\n{copies} copies of the reference solution, {os.cpu_count()} cores, best of {repeats}\n")
-    print(f"| {'configuration':<42} | wall s | s / notebook | vs (a) | time / (e) | fixed s | one job s |")
-    print(f"| {'-' * 42} | -----: | -----------: | -----: | ---------: | ------: | --------: |")
-    labels = dict(CONFIGS)
-    labels["a+"] = "(a') (a) + nbgrader generate_feedback CLI"
-    for key in [k for k in ["a", "a+", "b", "c", "d", "e", "f"] if k in best]:
+    print(
+        f"| {'configuration':<42} | wall s | s / notebook | CPU s / sub | vs (a) | time / (e) "
+        "| fixed s | one job s |"
+    )
+    print(f"| {'-' * 42} | -----: | -----------: | ----------: | -----: | ---------: | ------: | --------: |")
+    for key in [k for k in "abcdefCE" if k in best]:
         t = best[key]
         vs_e = f"{t / best['e']:9.2f}x" if "e" in best else "         -"
-        fixed = f"{min(f for f, _ in extra[key]):7.2f}" if key in extra and key != "e" else "      -"
-        job = f"{min(m for _, m in extra[key]):9.2f}" if key in extra else "        -"
+        fixed = [r.fixed for r in runs[key] if r.fixed is not None]
+        means = [r.mean for r in runs[key] if r.mean is not None]
+        fixed_s = f"{min(fixed):7.2f}" if fixed else "      -"
+        job = f"{min(means):9.2f}" if means else "        -"
         print(
-            f"| {labels[key]:<42} | {t:6.1f} | {t / copies:12.2f} | {_ratio(best, 'a', key)} | {vs_e} "
-            f"| {fixed} | {job} |"
+            f"| {CONFIGS[key]:<42} | {t:6.1f} | {t / copies:12.2f} | {cpu[key]:11.2f} "
+            f"| {_ratio(best, 'a', key)} "
+            f"| {vs_e} | {fixed_s} | {job} |"
         )
     print()
-    for key in [k for k in ["c", "f"] if k in best]:
+    walls = {key: [r.seconds for r in each] for key, each in runs.items()}
+    for key in [k for k in "cf" if k in best]:
         if "a" in best:
-            each = ", ".join(f"{a / c:.2f}x" for a, c in zip(runs["a"], runs[key]))
-            print(
-                f"({key}) vs (a): {best['a'] / best[key]:.2f}x faster (target >= 1.9x); "
-                f"repeat by repeat {each}"
-            )
+            each = ", ".join(f"{a / c:.2f}x" for a, c in zip(walls["a"], walls[key]))
+            print(f"({key}) vs (a): {best['a'] / best[key]:.2f}x faster; repeat by repeat {each}")
         if "e" in best:
-            each = ", ".join(f"{c / e:.2f}x" for c, e in zip(runs[key], runs["e"]))
+            each = ", ".join(f"{c / e:.2f}x" for c, e in zip(walls[key], walls["e"]))
             print(
-                f"({key}) vs (e): {best[key] / best['e']:.2f}x the bare notebooks' time (target <= 1.15x); "
+                f"({key}) vs (e): {best[key] / best['e']:.2f}x the bare notebooks' time; "
                 f"repeat by repeat {each}"
             )
-        fixed = ", ".join(f"{f:.2f} s" for f, _ in extra[key])
-        print(f"({key}) fixed cost (before the first job + after the last one; target < 2 s): {fixed}")
+    for now, before in BEFORE.items():
+        if now in runs and before in runs:
+            each = ", ".join(f"{(n.cpu or 0) / (b.cpu or 1):.0%}" for n, b in zip(runs[now], runs[before]))
+            walls_each = ", ".join(f"{n.seconds / b.seconds:.0%}" for n, b in zip(runs[now], runs[before]))
+            print(
+                f"({now}) now / before: CPU-s per submission {cpu[now] / cpu[before]:.0%} (target <= 60%), "
+                f"repeat by repeat {each}; wall {best[now] / best[before]:.0%}, repeat by repeat {walls_each}"
+            )
     if "b" in best and "d" in best:
         print(f"(b) vs (d): sandbox + outside checks cost {100 * (best['b'] / best['d'] - 1):+.0f}%")
 
