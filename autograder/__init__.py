@@ -17,7 +17,7 @@ Data flow, one folder per step (docs/architecture.md draws it):
 import sys
 
 # jsonschema (loaded by nbformat) imports the optional `rfc3987_syntax` to check the "iri" string
-# format, and that package builds its grammar when imported: 0.8-0.9 CPU-s of every command's start
-# (python -X importtime). No notebook schema uses that format, so jsonschema is told it is absent.
+# format, and that package builds its grammar when imported, a large part of every command's start
+# (benchmarks/README.md). No notebook schema uses that format, so jsonschema is told it is absent.
 if "rfc3987_syntax" not in sys.modules:
     sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]

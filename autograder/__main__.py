@@ -62,7 +62,7 @@ def entry() -> None:
     """The `ps1` console script."""
     code = main()
     # The process ends here: without this, its final garbage collection walks every object nbgrader,
-    # Dask and SQLAlchemy made, about 1.2-1.7 s of `grade` (measured); exit handlers still run.
+    # Dask and SQLAlchemy made (benchmarks/README.md: "The exit"); exit handlers still run.
     gc.freeze()
     sys.exit(code)
 

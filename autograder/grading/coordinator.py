@@ -22,12 +22,11 @@ import json
 import os
 import shutil
 import sys
-import threading
 import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from tqdm import tqdm
@@ -55,6 +54,7 @@ from autograder.grading.jobs import (
     result_messages,
     scratch_root,
 )
+from autograder.grading.overlap import Beside
 from autograder.grading.pool import make_pool
 from autograder.grading.submitted_folder import find_collected, read_collected, submitted_folder
 from autograder.nbgrader_ext.feedback_math import install_mathjax
@@ -315,28 +315,21 @@ def _run_locked(
             pool.start()  # workers start and import nbgrader while the course is built
         course = out / "course"
         cd.prepare(course, source, db, secure, mathjax=False)
-        # MathJax (12 MB, ~0.3 s to copy) goes into feedback/ while the first notebooks run.
-        with ThreadPoolExecutor(1) as copier:
-            mathjax = copier.submit(install_mathjax, course / "feedback")
-            with GradebookWriter(cd.db_url(course)) as writer:
-                writer.set_due(due_at)
-                run_ = Run(out, course, state, writer, secure, pages)
-                state.update(grading_key=key, due=due_at.isoformat(), secure=secure)
-                save_state(out, state)
-                elapsed = _grade_all(run_, todo, pool, due_at, scratch, quiet)
-            mathjax.result()  # a failed copy is raised here
+        mathjax = Beside(partial(install_mathjax, course / "feedback"))  # beside the first notebooks
+        with mathjax.start(), GradebookWriter(cd.db_url(course)) as writer:
+            writer.set_due(due_at)
+            run_ = Run(out, course, state, writer, secure, pages)
+            state.update(grading_key=key, due=due_at.isoformat(), secure=secure)
+            save_state(out, state)
+            elapsed = _grade_all(run_, todo, pool, due_at, scratch, quiet)
     except BaseException:
         _stop(pool, scratch)
         raise
-    # Every module is imported by now (at the top of this file): two threads importing at once can be
-    # handed a half-initialised module.
-    stopping = threading.Thread(target=_stop, args=(pool, scratch))  # overlaps export and report
-    stopping.start()
-    rows = export(out)
-    notes += _rebuild_feedback(out, rows, pages)
-    notes += extensions.unknown_students(extensions.load(out, due_at), set(state["students"]))
-    report.make_report(out, rows)
-    stopping.join()
+    with Beside(partial(_stop, pool, scratch)).start():  # beside grades.csv, the pages and the report
+        rows = export(out)
+        notes += _rebuild_feedback(out, rows, pages)
+        notes += extensions.unknown_students(extensions.load(out, due_at), set(state["students"]))
+        report.make_report(out, rows)
     if not quiet:
         _print_summary(out, rows, notes, todo, by_student, elapsed)
     return rows
@@ -384,18 +377,15 @@ def _grade_all(run_: Run, todo: list, pool, due_at: datetime, scratch: str, quie
     template = make_template(cd.template_files(run_.course, due_at), run_.secure)
     extended = extensions.load(run_.out, due_at)
     jobs = [replace(job, page=_page_context(job, pending[job.student], due_at, extended)) for job in jobs]
-    # Once fewer notebooks are left than workers, a core is idle until the end: matplotlib is imported
-    # there for the report instead of after the last result (0.25 s less of fixed cost per run).
-    preload = threading.Thread(target=report.preload)
-    with tqdm(total=len(jobs), desc="grading", unit="notebook", disable=quiet, file=sys.stderr) as bar:
+    preload = Beside(report.preload)  # the report's matplotlib, beside the last notebooks
+    bar = tqdm(total=len(jobs), desc="grading", unit="notebook", disable=quiet, file=sys.stderr)
+    with preload, bar:
         for done, (job, outcome) in enumerate(pool.run(jobs, template), 1):
             cand, entry, older = pending.pop(job.student)
             _commit(run_, cand.student, record(run_, cand, job, entry, outcome), older)
             bar.update()
-            if 0 < len(jobs) - done < pool.workers and preload.ident is None:
+            if 0 < len(jobs) - done < pool.workers:  # fewer notebooks left than workers: a core is idle
                 preload.start()
-    if preload.ident is not None:
-        preload.join()  # before anything else is imported: two threads importing at once is unsafe
     return time.monotonic() - start
 
 

@@ -130,8 +130,8 @@ def prepare_local_workers() -> None:
     - No statistical profiler (a thread sampling every job's stack 100 times a second, for a
       dashboard that is off).
     - On Linux, load the grading code here and fork the workers from this process. Spawned workers
-      would each import nbgrader and Dask again (about 1 CPU-s each, measured as the import of
-      `autograder.cli.grade`). Not elsewhere: fork is unsafe on macOS. At the fork the only
+      would each import nbgrader and Dask again (the import of `autograder.cli.grade`, about as long
+      as a notebook). Not elsewhere: fork is unsafe on macOS. At the fork the only
       other thread is Dask's event loop, which forks; the main thread waits for the cluster and
       holds no lock (the run lock is a lockf lock, which children do not inherit).
     """

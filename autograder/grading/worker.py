@@ -66,9 +66,8 @@ def warm_up() -> str:
     task): the digits test split of Problem 3's outside check (a shipped file) and the kernels' font
     list. Returns the worker's sandbox mode.
 
-    Rendering a first feedback page here too was measured and dropped: its 0.1-0.2 s delayed the
-    first jobs more than it saved them (two interleaved pairs of 16-copy runs, 25.4-25.6 s with it,
-    23.3 s without)."""
+    Rendering a first feedback page here too was measured and dropped: it delayed the first jobs more
+    than it saved them (benchmarks/README.md)."""
     limit_threads()
     digits.digits_test_set()
     font_list()

@@ -2,12 +2,13 @@
 
 Two costs of the stock exporter, measured on PS1's page (cProfile, one job of `ps1 grade`):
 - nbgrader makes a new exporter, hence a new Jinja environment, per `generate_feedback` call, so the
-  feedback templates were compiled again for every page (~0.3 s). Compiled templates are kept here
+  feedback templates were compiled again for every page. Compiled templates are kept here
   for the process's life (Jinja still checks each template source's checksum).
 - After rendering, HTMLExporter parses the whole page again with BeautifulSoup and prints it back
-  (~0.3 s of ~0.8 s per page) only to give `<img>` tags a missing `alt` and to make cells of the
-  JupyterLab templates focusable. The feedback template is the classic one (no such cells), so the
-  `alt` text is added with one regular expression over the rendered tags instead.
+  (a large share of a page's time, benchmarks/README.md) only to give `<img>` tags a missing `alt`
+  and to make cells of the JupyterLab templates focusable. The feedback template is the classic one
+  (no such cells), so the `alt` text is added with one regular expression over the rendered tags
+  instead.
 
 The exporter also gives the templates the style and MathJax settings every notebook page shares
 (`page_style`, `page_mathjax`: page_style.py), which our `mathjax.html.j2` puts in the page's head.

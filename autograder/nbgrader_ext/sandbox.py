@@ -113,8 +113,8 @@ def resolve_mode(requested: str) -> str:
 def font_list() -> Path | None:
     """matplotlib's font list as a sandboxed kernel sees the fonts, built once per machine and version.
 
-    A kernel starts with an empty MPLCONFIGDIR, so its first plot would scan the fonts again (about
-    0.2 s of every notebook); the launcher hands it this file instead. It is built with an empty HOME,
+    A kernel starts with an empty MPLCONFIGDIR, so its first plot would scan the fonts again (in every
+    notebook); the launcher hands it this file instead. It is built with an empty HOME,
     like the kernel's, and kept in the machine's cache. None if matplotlib cannot build it here.
     """
     try:
@@ -359,7 +359,7 @@ class SandboxedExecute(Execute):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
         # The kernel is thrown away once the last cell has run: a graceful shutdown only waits for
-        # it to exit (about 0.2 s of polling per notebook).
+        # it to exit, polling, in every notebook.
         kwargs.setdefault("shutdown_kernel", "immediate")
         super().__init__(*args, **kwargs)
 

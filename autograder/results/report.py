@@ -154,7 +154,7 @@ def _draw_questions(ax, data: ReportData) -> None:
 
 
 def preload() -> None:
-    """Import matplotlib now. It is heavy (0.25 s), so no command pays for it at its start: `grade`
+    """Import matplotlib now. It is heavy, so no command pays for it at its start: `grade`
     calls this in a thread once a core falls idle near the end of grading, and `figure` otherwise."""
     import matplotlib.figure  # noqa: PLC0415, F401 - heavy, imported late on purpose (see above)
 
