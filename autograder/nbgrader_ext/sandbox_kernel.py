@@ -101,6 +101,10 @@ def kernel_env(home: str, parent_pid: int) -> dict[str, str]:
         "HOME": home,
         "LANG": "C.UTF-8",
         "MPLCONFIGDIR": f"{home}/{MPL_DIR}",
+        # Figures are made but never drawn: drawing them (the inline backend's PNGs) was about a
+        # quarter of a notebook's CPU time, and no grade depends on a picture. Students keep their
+        # plots in their own notebook and PDF; the feedback page says so.
+        "MPLBACKEND": "agg",
         "OPENBLAS_NUM_THREADS": "1",
         "OMP_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",

@@ -40,6 +40,7 @@ def summary(row: dict) -> str:
     ]
     if row.get("message"):
         lines.append(f"- notes: {row['message']}")
+    lines.append("- plots are not drawn when grading: your own notebook and PDF show them")
     return "\n".join(lines)
 
 

@@ -85,6 +85,20 @@ def test_honest_notebook_runs_fine_and_quickly(tmp_path: Path) -> None:
 
 
 @needs_bwrap
+def test_figures_are_made_but_not_drawn(tmp_path: Path) -> None:
+    """The honest case plots and shows a figure: under the grading kernel's Agg backend no picture is
+    drawn (the inline backend would have put a PNG in the cell's outputs)."""
+    (tmp_path / "work").mkdir()
+    shutil.copy(DIGITS_FILE, tmp_path / "work")
+    result, text = run_case("honest", tmp_path)
+    assert result.status == "ok", result
+    nb = nbformat.read(str(tmp_path / "honest.out.ipynb"), as_version=4)
+    plot = next(c for c in nb.cells if "plt.plot" in c.source)
+    assert plot.outputs == [], plot.outputs
+    assert "done" in text
+
+
+@needs_bwrap
 def test_cannot_read_outside_workdir(tmp_path: Path) -> None:
     secret = tmp_path / "other_student" / "ps1.ipynb"  # a sibling of the workdir
     secret.parent.mkdir()
