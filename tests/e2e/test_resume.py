@@ -26,6 +26,8 @@ import pytest
 from conftest import copy_examples
 
 from autograder.grading import coordinator
+from autograder.grading.inputs import read_times
+from autograder.grading.request import GradeRequest
 from autograder.ps1 import REPO_DIR
 
 pytestmark = pytest.mark.slow
@@ -117,7 +119,7 @@ def snapshot(out: Path) -> dict:
 @pytest.fixture(scope="module")
 def uninterrupted(zips: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     out = tmp_path_factory.mktemp("reference") / "out"
-    coordinator.run(zips, out, times_csv=zips / "times.csv", workers=2, quiet=True)
+    coordinator.run(GradeRequest(zips, out, times=read_times(zips / "times.csv"), workers=2, quiet=True))
     snap = snapshot(out)
     assert snap["submissions"] == sorted(STUDENTS)
     return snap
