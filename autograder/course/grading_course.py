@@ -133,7 +133,12 @@ def _generate(course: Path) -> None:
 
 
 def prepare(
-    course: Path, source: Path | None = None, db: str | None = None, secure: bool = True, mathjax: bool = True
+    course: Path,
+    source: Path | None = None,
+    db: str | None = None,
+    *,
+    secure: bool = True,
+    mathjax: bool = True,
 ) -> str:
     """(Re)build `course` when the source notebook, the gradebook URL or `secure` changed.
 

@@ -201,7 +201,7 @@ def _write_files(course: Path, job: Job, result: Result) -> None:
         page.write_bytes(result.feedback)
 
 
-def record(run: Run, pending: Pending, job: Job, outcome: Result | BaseException) -> dict:
+def record(run: Run, pending: Pending, job: Job, *, outcome: Result | BaseException) -> dict:
     """Files, then the gradebook (one transaction), then state.json: a crash redoes this student."""
     cand, entry = pending.cand, pending.entry
     if isinstance(outcome, BaseException):
@@ -305,7 +305,7 @@ def _run_locked(request: GradeRequest) -> list[dict]:
         if pool is not None:
             pool.start()  # workers start and import nbgrader while the course is built
         course = out / "course"
-        cd.prepare(course, request.source, request.db, secure, mathjax=False)
+        cd.prepare(course, request.source, request.db, secure=secure, mathjax=False)
         mathjax = Beside(partial(install_mathjax, course / "feedback"))  # beside the first notebooks
         with mathjax.start(), GradebookWriter(cd.db_url(course)) as writer:
             writer.set_due(due_at)
@@ -322,7 +322,7 @@ def _run_locked(request: GradeRequest) -> list[dict]:
         notes += extensions.unknown_students(extensions.load(out, due_at), set(state["students"]))
         report.make_report(out, rows)
     if not request.quiet:
-        _print_summary(out, rows, notes, todo, by_student, elapsed)
+        _print_summary(out, rows, notes, todo=todo, by_student=by_student, elapsed=elapsed)
     return rows
 
 
@@ -375,7 +375,7 @@ def _grade_all(run_: Run, todo: list, pool) -> float:
     with preload, bar:
         for done, (job, outcome) in enumerate(pool.run(jobs, template), 1):
             waiting = pending.pop(job.student)
-            _commit(run_, waiting, record(run_, waiting, job, outcome))
+            _commit(run_, waiting, record(run_, waiting, job, outcome=outcome))
             bar.update()
             if 0 < len(jobs) - done < pool.workers:  # fewer notebooks left than workers: a core is idle
                 preload.start()
@@ -402,7 +402,7 @@ def sandbox_line(secure: bool) -> str:
     return f"WARNING: SANDBOX DISABLED ({sandbox_warning()}): kernels run with rlimits only + outside checks"
 
 
-def _print_summary(out: Path, rows, notes, todo, by_student, elapsed: float) -> None:
+def _print_summary(out: Path, rows, notes, *, todo, by_student, elapsed: float) -> None:
     for note in notes:
         print("note:", note)
     print(report.table(rows))

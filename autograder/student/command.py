@@ -14,7 +14,7 @@ from .assignment import Assignment
 from .submit import SubmitError, submit
 
 
-def main(argv: list[str] | None, assignment: Assignment, default_notebook: Path, prog: str) -> int:
+def main(argv: list[str] | None, assignment: Assignment, default_notebook: Path, *, prog: str) -> int:
     """Parse `argv`, submit, and return the exit status (0 done, 2 refused)."""
     parser = argparse.ArgumentParser(
         prog=prog, description=f"check {assignment.notebook}, run it, and make the zip to hand in"
@@ -29,7 +29,14 @@ def main(argv: list[str] | None, assignment: Assignment, default_notebook: Path,
     )
     args = parser.parse_args(argv)
     try:
-        submit(args.name or "", args.notebook or default_notebook, args.out, assignment, prog, args.browser)
+        submit(
+            args.name or "",
+            args.notebook or default_notebook,
+            args.out,
+            assignment=assignment,
+            prog=prog,
+            browser=args.browser,
+        )
     except SubmitError as exc:
         print(f"cannot submit: {exc}", file=sys.stderr)
         return 2
