@@ -33,6 +33,7 @@ from tqdm import tqdm
 
 from autograder import ps1
 from autograder.course import grading_course as cd
+from autograder.course.grading_folder import write_marker
 from autograder.course.run_lock import run_lock
 from autograder.course.state import load_state, save_state
 from autograder.grading.collect import (
@@ -305,7 +306,8 @@ def _run_locked(request: GradeRequest) -> list[dict]:
         if pool is not None:
             pool.start()  # workers start and import nbgrader while the course is built
         course = out / "course"
-        cd.prepare(course, request.source, request.db, secure=secure, mathjax=False)
+        cd.prepare(course, request.source, request.db, secure=secure, mathjax=False, rebuild=request.force)
+        write_marker(out)
         mathjax = Beside(partial(install_mathjax, course / "feedback"))  # beside the first notebooks
         with mathjax.start(), GradebookWriter(cd.db_url(course)) as writer:
             writer.set_due(due_at)
@@ -412,3 +414,5 @@ def _print_summary(out: Path, rows, notes, *, todo, by_student, elapsed: float) 
     )
     course = out / "course"
     print(f"grades: {out / 'grades.csv'}  report: {out / 'report.png'}  feedback: {course / 'feedback'}")
+    if cd.given_db_line(course):
+        print(cd.given_db_line(course))

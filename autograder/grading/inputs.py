@@ -18,6 +18,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from autograder.course.grading_folder import enclosing_grading_folder
 from autograder.deadlines import parse_time
 from autograder.errors import InputError
 from autograder.grading.request import GradeRequest
@@ -41,6 +42,22 @@ def check_folder(folder: Path) -> None:
             f"no .zip file in {folder}: put the students' {ZIP_PREFIX}<FullName>.zip files there "
             "(or give nbgrader's submitted/ folder after `nbgrader collect`)"
         )
+
+
+def check_folders_apart(folder: Path, out: Path) -> None:
+    """The zips do not come from a grading folder, and the output goes neither into the folder of zips
+    nor inside another grading folder: grading a grading folder grades its own copies of notebooks."""
+    graded = enclosing_grading_folder(folder)
+    if graded is not None:
+        where = "is a grading folder" if graded == folder else f"lies inside the grading folder {graded}"
+        raise InputError(f"{folder} {where} (made by `ps1 grade`): give the folder of the students' zips")
+    if out.is_relative_to(folder):
+        raise InputError(
+            f"--out {out} lies inside the folder of zips {folder}: choose an output folder outside it"
+        )
+    holder = enclosing_grading_folder(out)
+    if holder is not None and holder != out:
+        raise InputError(f"--out {out} lies inside the grading folder {holder}: choose a folder outside it")
 
 
 def check_scheduler(address: str, timeout: float = SCHEDULER_TIMEOUT) -> None:
@@ -106,6 +123,7 @@ def check_request(request: GradeRequest) -> GradeRequest:
     """Check what the request names, then create its output folder; return it with both folders
     absolute. (Its deadline and times were parsed when it was built.)"""
     folder, out = Path(request.folder).resolve(), Path(request.out).resolve()
+    check_folders_apart(folder, out)
     check_folder(folder)
     if request.extensions_csv is not None:
         read_extensions(Path(request.extensions_csv), request.due)
