@@ -74,7 +74,7 @@ def run(answer: str, seed: int, data: dict, train: str) -> tuple[float, float]:
         exec(train.replace(NOTEBOOK_SEED, f"rng = np.random.default_rng({seed})"), ns)
     first, second = [n for n in edf.CompNodes if isinstance(n, edf.Affine)]  # 64 -> H, H -> 10
     weights = (first.Phi.w.value, first.Phi.b.value, second.Phi.w.value, second.Phi.b.value)
-    return float(ns["history"]["test error"][-1]), mlp_test_error(*weights)
+    return float(ns["history"]["test error"][-1]), mlp_test_error(tuple(weights))
 
 
 def main(argv: list[str] | None = None) -> int:

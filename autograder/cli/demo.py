@@ -16,6 +16,8 @@ from pathlib import Path
 
 from autograder.cli.parsing import command_parser
 from autograder.grading import coordinator
+from autograder.grading.inputs import read_times
+from autograder.grading.request import GradeRequest
 from autograder.ps1 import EXAMPLES_DIR, REPO_DIR
 from autograder.results import report
 from autograder.results.feedback_pages import page_path, refresh
@@ -26,13 +28,14 @@ DEMO_OUT = REPO_DIR / "build" / "grading"
 
 def grade_examples(out: Path | None = None, force: bool = False) -> list[dict]:
     """Grade nbgrader_course/examples with its times.csv and extensions.csv; return the grades.csv rows."""
-    return coordinator.run(
-        EXAMPLES_DIR,
-        out or DEMO_OUT,
-        times_csv=EXAMPLES_DIR / "times.csv",
-        force=force,
+    request = GradeRequest(
+        folder=EXAMPLES_DIR,
+        out=out or DEMO_OUT,
+        times=read_times(EXAMPLES_DIR / "times.csv"),
         extensions_csv=EXAMPLES_DIR / "extensions.csv",
+        force=force,
     )
+    return coordinator.run(request)
 
 
 def grade_by_hand(out: Path) -> list[dict]:

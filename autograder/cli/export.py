@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     report.make_report(Path(args.out), rows)
     print(report.table(rows))
     print(f"wrote {Path(args.out) / 'grades.csv'}; rebuilt {len(pages)} feedback page(s)")
-    return _canvas(args.out, roster, rows, args.match_by) if roster else 0
+    return _canvas(args.out, roster, rows, match_by=args.match_by) if roster else 0
 
 
 def _add_canvas_options(parser: argparse.ArgumentParser) -> None:
@@ -56,8 +56,8 @@ def _add_canvas_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _canvas(out: Path, roster: canvas.Roster, rows: list[dict], match_by: str) -> int:
-    result = canvas.write_canvas(out, roster, rows, match_by)
+def _canvas(out: Path, roster: canvas.Roster, rows: list[dict], *, match_by: str) -> int:
+    result = canvas.write_canvas(out, roster, rows, match_by=match_by)
     print("\n".join(canvas.summary(roster, result)))
     if not result.graded_unmatched:
         return 0

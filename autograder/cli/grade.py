@@ -9,7 +9,9 @@ from pathlib import Path
 from autograder import ps1
 from autograder.cli.parsing import command_parser, positive_int
 from autograder.grading import coordinator
+from autograder.grading.inputs import parse_due, read_times
 from autograder.grading.jobs import FatalGradingError
+from autograder.grading.request import DEFAULT_OUT, GradeRequest
 from autograder.results.extensions import EXTENSIONS
 
 
@@ -28,9 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help=f"CSV of student,due or student,days rows; kept as OUT/{EXTENSIONS}, used whenever present",
     )
-    parser.add_argument(
-        "--out", type=Path, default=coordinator.DEFAULT_OUT, help="output folder (default ./grading)"
-    )
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default ./grading)")
     parser.add_argument("--force", action="store_true", help="regrade every zip, changed or not")
     parser.add_argument(
         "--workers",
@@ -43,20 +43,21 @@ def main(argv: list[str] | None = None) -> int:
     # Benchmarks only: measures what the sandbox and the outside checks cost. Never grade students so.
     parser.add_argument("--no-sandbox-and-checks", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    request = GradeRequest(
+        folder=args.folder,
+        out=args.out,
+        due=parse_due(args.due),
+        times=read_times(args.times) if args.times else {},
+        extensions_csv=args.extensions,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        db=args.db,
+        force=args.force,
+        source=args.source,
+        secure=not args.no_sandbox_and_checks,
+    )
     try:
-        coordinator.run(
-            args.folder,
-            args.out,
-            args.due,
-            args.times,
-            args.force,
-            args.source,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            db=args.db,
-            secure=not args.no_sandbox_and_checks,
-            extensions_csv=args.extensions,
-        )
+        coordinator.run(request)
     except FatalGradingError as exc:  # the setup is wrong: nothing was graded unconfined
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -27,4 +27,4 @@ def default_notebook() -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return command.main(argv, assignment(), default_notebook(), PROG)
+    return command.main(argv, assignment(), default_notebook(), prog=PROG)

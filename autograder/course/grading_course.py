@@ -22,10 +22,12 @@ from nbgrader.api import Gradebook
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.dbutil import ALEMBIC_DIR
+from sqlalchemy.engine import make_url
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 from autograder import ps1
+from autograder.course.grading_folder import COURSE, LAYOUT, layout, write_marker
 from autograder.machine_cache import cache_dir
 from autograder.nbgrader_ext.feedback_math import install_mathjax
 from autograder.ps1 import ASSIGNMENT, NOTEBOOK, SOURCE_DIR
@@ -68,10 +70,14 @@ configure_outside_checks(c)  # after configure_nbgrader: wraps SandboxedExecute
 configure_output_cap(c)  # nbgrader's LimitOutput counts lines, not characters
 """
 
-# Only in the class course (formgrader, export): workers never get the gradebook's URL.
+# Only in the class course (formgrader, export): workers never get the gradebook's URL. Both paths
+# are found from this file's own place, so a copied or moved grading folder uses its own gradebook;
+# a --db URL (a server database) stays as given.
 CLASS_CONFIG = """
-c.CourseDirectory.root = {root!r}
-c.CourseDirectory.db_url = {db_url!r}
+import os as _os
+
+c.CourseDirectory.root = _os.path.dirname(_os.path.abspath(__file__))
+c.CourseDirectory.db_url = {db!r} or "sqlite:///" + _os.path.join(c.CourseDirectory.root, {gradebook!r})
 """
 
 
@@ -100,14 +106,34 @@ def default_db_url(course: Path) -> str:
     return f"sqlite:///{Path(course).resolve() / DEFAULT_DB}"
 
 
-def db_url(course: Path) -> str:
-    """The class gradebook's SQLAlchemy URL recorded by `prepare` (default: `<course>/gradebook.db`)."""
+def _stamp(course: Path) -> dict:
     stamp = Path(course) / STAMP
-    if stamp.exists():
-        recorded = json.loads(stamp.read_text()).get("db_url")
-        if recorded:
-            return recorded
-    return default_db_url(course)
+    return json.loads(stamp.read_text()) if stamp.exists() else {}
+
+
+def given_db(course: Path) -> str | None:
+    """The `--db` URL the course was prepared with; None for the default, `<course>/gradebook.db`."""
+    recorded = _stamp(course)
+    if "db" in recorded:
+        return recorded["db"]
+    # Layout 1 recorded even the default as an absolute URL: a course holding its own gradebook.db
+    # used the default, wherever the folder was then.
+    old = recorded.get("db_url")
+    return None if not old or (Path(course) / DEFAULT_DB).exists() else old
+
+
+def given_db_line(course: Path) -> str | None:
+    """The line every command that writes grades prints when they go to a `--db` database (password
+    hidden); None for the course's own SQLite gradebook."""
+    given = given_db(course)
+    if given is None:
+        return None
+    return f"gradebook: {make_url(given).render_as_string(hide_password=True)} (the --db of this folder)"
+
+
+def db_url(course: Path) -> str:
+    """The class gradebook's SQLAlchemy URL: the `--db` given to `prepare`, else the course's own."""
+    return given_db(course) or default_db_url(course)
 
 
 def grading_config(secure: bool) -> str:
@@ -133,9 +159,16 @@ def _generate(course: Path) -> None:
 
 
 def prepare(
-    course: Path, source: Path | None = None, db: str | None = None, secure: bool = True, mathjax: bool = True
+    course: Path,
+    source: Path | None = None,
+    db: str | None = None,
+    *,
+    secure: bool = True,
+    mathjax: bool = True,
+    rebuild: bool = False,
 ) -> str:
-    """(Re)build `course` when the source notebook, the gradebook URL or `secure` changed.
+    """(Re)build `course` when the source notebook, the gradebook URL, `secure` or the folder's layout
+    changed, or with `rebuild`.
 
     Returns the source digest. `db` is the class gradebook's SQLAlchemy URL (default SQLite in
     `course`); `secure` puts the sandbox and the outside checks in the course's config; `mathjax=False`
@@ -148,9 +181,9 @@ def prepare(
     src_dir = source if source is not None else SOURCE_DIR
     digest = source_digest(src_dir)
     url = db or default_db_url(course)
-    wanted = {"digest": digest, "db_url": url, "secure": secure}
+    wanted = {"digest": digest, "db": db, "secure": secure, "layout": LAYOUT}
     stamp = course / STAMP
-    if stamp.exists() and json.loads(stamp.read_text()) == wanted:
+    if not rebuild and _stamp(course) == wanted:
         return digest
     shutil.rmtree(course / "source", ignore_errors=True)
     shutil.rmtree(course / "release", ignore_errors=True)
@@ -158,7 +191,7 @@ def prepare(
     _copy_source(course, source)
     base = _base_config(course)
     (course / "nbgrader_config.py").write_text(
-        base + grading_config(secure) + CLASS_CONFIG.format(root=str(course), db_url=url)
+        base + grading_config(secure) + CLASS_CONFIG.format(db=db, gradebook=DEFAULT_DB)
     )
     tpl = _build_template_course(course, base, secure)
     fresh = url == default_db_url(course) and not (course / DEFAULT_DB).exists()
@@ -173,6 +206,18 @@ def prepare(
         _generate(course)
     stamp.write_text(json.dumps(wanted))
     return digest
+
+
+def upgrade(out: Path) -> bool:
+    """Bring grading folder `out` to today's layout if an older version made it: its course's
+    configuration and templates rebuilt (the gradebook, and so every grade, kept). True if it did."""
+    out = Path(out).resolve()
+    if layout(out) == LAYOUT:
+        return False
+    course = out / COURSE
+    prepare(course, db=given_db(course), secure=_stamp(course).get("secure", True), rebuild=True)
+    write_marker(out)
+    return True
 
 
 def template_dir(course: Path) -> Path:

@@ -33,9 +33,9 @@ from tqdm import tqdm
 
 from autograder import ps1
 from autograder.course import grading_course as cd
+from autograder.course.grading_folder import write_marker
 from autograder.course.run_lock import run_lock
 from autograder.course.state import load_state, save_state
-from autograder.deadlines import parse_time
 from autograder.grading.collect import (
     SubmissionError,
     check_notebook,
@@ -44,7 +44,7 @@ from autograder.grading.collect import (
     student_id_from_zip,
 )
 from autograder.grading.gradebook_writer import GradebookWriter
-from autograder.grading.inputs import check_inputs, read_times
+from autograder.grading.inputs import check_request
 from autograder.grading.jobs import (
     Job,
     PageContext,
@@ -56,14 +56,13 @@ from autograder.grading.jobs import (
 )
 from autograder.grading.overlap import Beside
 from autograder.grading.pool import make_pool
+from autograder.grading.request import GradeRequest
 from autograder.grading.submitted_folder import find_collected, read_collected, submitted_folder
 from autograder.nbgrader_ext.feedback_math import install_mathjax
 from autograder.nbgrader_ext.sandbox import sandbox_mode, sandbox_warning
 from autograder.ps1 import ASSIGNMENT, NOTEBOOK, SOURCE_DIR
 from autograder.results import extensions, feedback_pages, report
 from autograder.results.grades_table import export
-
-DEFAULT_OUT = Path("grading")
 
 
 @dataclass
@@ -126,14 +125,29 @@ def label(cand: Candidate) -> str:
 
 @dataclass
 class Run:
-    """What recording a result needs: where, the state, the single gradebook writer."""
+    """What recording a result needs: the request, the class course, the state, the single gradebook
+    writer, the scratch folders' name in the workers."""
 
-    out: Path
+    request: GradeRequest
     course: Path
     state: dict
     writer: GradebookWriter
-    secure: bool
+    scratch: str
     pages: dict[str, tuple[str, float | None]] = field(default_factory=dict)  # made by workers this run
+
+    @property
+    def out(self) -> Path:
+        return self.request.out
+
+
+@dataclass
+class Pending:
+    """A student's latest zip on its way to a result: its state entry as it is being built, and the
+    older zips of the same student that were ignored."""
+
+    cand: Candidate
+    entry: dict
+    older: list[Candidate]
 
 
 def scratch_name(out: Path) -> str:
@@ -155,17 +169,16 @@ def _nbgrader_time(when: datetime) -> datetime:
     return when.astimezone(UTC).replace(tzinfo=None)  # naive UTC, as nbgrader stores times
 
 
-def make_job(
-    course: Path, cand: Candidate, checks: tuple[list[str], list[str]], scratch: str
-) -> tuple[Job, list[str]]:
+def make_job(run: Run, cand: Candidate, checks: tuple[list[str], list[str]]) -> tuple[Job, list[str]]:
     """Validate the zip here (collect.py) and make the worker's job; SubmissionError if ungradable."""
+    course = run.course
     sub = read_collected(cand.path) if cand.path.suffix == ".ipynb" else read_submission(cand.path)
     nb, _ = check_notebook(sub.notebook, *checks)
     release = json.loads((course / "release" / ASSIGNMENT / NOTEBOOK).read_text(encoding="utf-8"))
     nb, restored = restore_missing_cells(nb, release)
     data = sub.notebook if not restored else json.dumps(nb, indent=1).encode()
     stamp = cand.submitted.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
-    return Job(cand.student, data, stamp, scratch), sub.warnings + restored
+    return Job(cand.student, data, stamp, run.scratch), sub.warnings + restored
 
 
 def _write_files(course: Path, job: Job, result: Result) -> None:
@@ -189,8 +202,9 @@ def _write_files(course: Path, job: Job, result: Result) -> None:
         page.write_bytes(result.feedback)
 
 
-def record(run: Run, cand: Candidate, job: Job, entry: dict, outcome: Result | BaseException) -> dict:
+def record(run: Run, pending: Pending, job: Job, *, outcome: Result | BaseException) -> dict:
     """Files, then the gradebook (one transaction), then state.json: a crash redoes this student."""
+    cand, entry = pending.cand, pending.entry
     if isinstance(outcome, BaseException):
         outcome = Result(cand.student, "error", f"the grading worker failed: {outcome!r}: not graded")
     old = run.state["students"].get(cand.student)
@@ -204,7 +218,7 @@ def record(run: Run, cand: Candidate, job: Job, entry: dict, outcome: Result | B
     _write_files(run.course, job, outcome)
     run.writer.write(outcome, _nbgrader_time(cand.submitted), keep)
     entry["status"] = outcome.status
-    entry["messages"] += result_messages(outcome, run.secure)
+    entry["messages"] += result_messages(outcome, run.request.secure)
     if keep["scores"] and outcome.status == "graded":
         entry["messages"].append(f"kept {len(keep['scores'])} manual grade(s) of this same zip")
     entry.update(sandbox=outcome.sandbox, flags=outcome.flags, worker=outcome.worker)
@@ -214,8 +228,9 @@ def record(run: Run, cand: Candidate, job: Job, entry: dict, outcome: Result | B
     return entry
 
 
-def record_invalid(run: Run, cand: Candidate, entry: dict, exc: SubmissionError) -> dict:
+def record_invalid(run: Run, pending: Pending, exc: SubmissionError) -> dict:
     """A zip that never reaches a worker: no files, no gradebook row, an error with the reason."""
+    cand, entry = pending.cand, pending.entry
     for sub in ("submitted", "autograded", "feedback"):
         shutil.rmtree(run.course / sub / cand.student, ignore_errors=True)
     run.writer.remove(cand.student)
@@ -231,17 +246,17 @@ def _older_notes(older: list[Candidate]) -> list[str]:
     return [f"{len(older) + 1} zips from this student: graded the latest, ignored {names}"]
 
 
-def _commit(run: Run, student: str, entry: dict, older: list[Candidate]) -> None:
-    entry["messages"] += _older_notes(older)
-    run.state["students"][student] = entry
+def _commit(run: Run, pending: Pending, entry: dict) -> None:
+    entry["messages"] += _older_notes(pending.older)
+    run.state["students"][pending.cand.student] = entry
     save_state(run.out, run.state)
 
 
-def _grading_key(source: Path | None, db: str | None, secure: bool) -> str:
+def _grading_key(request: GradeRequest) -> str:
     """Every grade depends on the source notebook, on the checks being on, and on the gradebook."""
-    src = source if source is not None else SOURCE_DIR
+    src = request.source if request.source is not None else SOURCE_DIR
     h = hashlib.sha256(cd.source_digest(src).encode())
-    h.update(f"|secure={secure}|db={db or ''}".encode())
+    h.update(f"|secure={request.secure}|db={request.db or ''}".encode())
     return h.hexdigest()
 
 
@@ -262,66 +277,44 @@ def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)))
 
 
-def run(
-    folder: Path,
-    out: Path = DEFAULT_OUT,
-    due: str = ps1.DUE_DATE,
-    times_csv: Path | None = None,
-    force: bool = False,
-    source: Path | None = None,
-    quiet: bool = False,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    db: str | None = None,
-    secure: bool = True,
-    extensions_csv: Path | None = None,
-) -> list[dict]:
-    """Grade every zip in `folder` into `out`; return the grades.csv rows.
-
-    `workers` jobs at once (default: one per core; 1 = in this process), or on the Dask cluster at
-    `scheduler`; `db` is the class gradebook's SQLAlchemy URL (default SQLite in `out/course`);
-    `secure=False` (benchmarks only) drops the sandbox and the outside checks; `extensions_csv`
-    becomes `<out>/extensions.csv` (student,due or student,days rows). Bad input raises InputError
-    before anything is written.
-    """
+def run(request: GradeRequest) -> list[dict]:
+    """Grade every zip of `request.folder` into `request.out`; return the grades.csv rows. Bad input
+    raises InputError before anything is written."""
     warnings.filterwarnings("ignore", message=".*not in session.*")  # SQLAlchemy notes from nbgrader
-    folder, out = Path(folder).resolve(), Path(out).resolve()
-    due_at = check_inputs(folder, out, due, times_csv, extensions_csv, workers, scheduler, db)
-    with run_lock(out):
-        if extensions_csv is not None:
-            extensions.install(out, Path(extensions_csv), due_at)
-        return _run_locked(folder, out, due, times_csv, force, source, quiet, workers, scheduler, db, secure)
+    request = check_request(request)
+    with run_lock(request.out):
+        if request.extensions_csv is not None:
+            extensions.install(request.out, Path(request.extensions_csv), request.due)
+        return _run_locked(request)
 
 
-def _run_locked(
-    folder, out, due, times_csv, force, source, quiet, workers, scheduler, db, secure
-) -> list[dict]:
+def _run_locked(request: GradeRequest) -> list[dict]:
     limit_threads()  # before any worker process or kernel starts: they inherit it
-    due_at = parse_time(due)
-    times = read_times(Path(times_csv)) if times_csv else {}
+    out, due_at, secure = request.out, request.due, request.secure
     state = load_state(out)
-    key = _grading_key(source, db, secure)
-    force = force or state.get("grading_key") != key
-    by_student, notes = find_candidates(folder, times)
+    key = _grading_key(request)
+    force = request.force or state.get("grading_key") != key
+    by_student, notes = find_candidates(request.folder, request.times)
     todo = select(by_student, state, force)
-    n_workers = workers or default_workers()
+    n_workers = request.workers or default_workers()
     scratch = scratch_name(out)
     shutil.rmtree(scratch_root(scratch), ignore_errors=True)  # left by a run killed mid-job
     dask_dir = str(scratch_root(scratch) / "dask")
     pages: dict[str, tuple[str, float | None]] = {}
-    pool = make_pool(min(n_workers, max(1, len(todo))), scheduler, dask_dir) if todo else None
+    pool = make_pool(min(n_workers, max(1, len(todo))), request.scheduler, dask_dir) if todo else None
     try:
         if pool is not None:
             pool.start()  # workers start and import nbgrader while the course is built
         course = out / "course"
-        cd.prepare(course, source, db, secure, mathjax=False)
+        cd.prepare(course, request.source, request.db, secure=secure, mathjax=False, rebuild=request.force)
+        write_marker(out)
         mathjax = Beside(partial(install_mathjax, course / "feedback"))  # beside the first notebooks
         with mathjax.start(), GradebookWriter(cd.db_url(course)) as writer:
             writer.set_due(due_at)
-            run_ = Run(out, course, state, writer, secure, pages)
+            run_ = Run(request, course, state, writer, scratch, pages)
             state.update(grading_key=key, due=due_at.isoformat(), secure=secure)
             save_state(out, state)
-            elapsed = _grade_all(run_, todo, pool, due_at, scratch, quiet)
+            elapsed = _grade_all(run_, todo, pool)
     except BaseException:
         _stop(pool, scratch)
         raise
@@ -330,8 +323,8 @@ def _run_locked(
         notes += _rebuild_feedback(out, rows, pages)
         notes += extensions.unknown_students(extensions.load(out, due_at), set(state["students"]))
         report.make_report(out, rows)
-    if not quiet:
-        _print_summary(out, rows, notes, todo, by_student, elapsed)
+    if not request.quiet:
+        _print_summary(out, rows, notes, todo=todo, by_student=by_student, elapsed=elapsed)
     return rows
 
 
@@ -352,52 +345,53 @@ def _stop(pool, scratch: str) -> None:
     shutil.rmtree(scratch_root(scratch), ignore_errors=True)
 
 
-def _grade_all(run_: Run, todo: list, pool, due_at: datetime, scratch: str, quiet: bool) -> float:
+def _grade_all(run_: Run, todo: list, pool) -> float:
     """Validate every zip, send the good ones to the pool, record each result as it arrives."""
     start = time.monotonic()
+    due_at, quiet = run_.request.due, run_.request.quiet
     checks = (
         [c["grade_id"] for c in cd.graded_cells() if not c["manual"]],
         cd.all_cell_ids(run_.course),
     )
     jobs, pending = [], {}
     for cand, older in todo:
-        entry = _entry(cand)
+        waiting = Pending(cand, _entry(cand), older)
         try:
-            job, warns = make_job(run_.course, cand, checks, scratch)
+            job, warns = make_job(run_, cand, checks)
         except SubmissionError as exc:
-            _commit(run_, cand.student, record_invalid(run_, cand, entry, exc), older)
+            _commit(run_, waiting, record_invalid(run_, waiting, exc))
             continue
-        entry["messages"] += warns
+        waiting.entry["messages"] += warns
         jobs.append(job)
-        pending[cand.student] = (cand, entry, older)
+        pending[cand.student] = waiting
     if not jobs:
         return time.monotonic() - start
     if not quiet:
-        print(f"grading {len(jobs)} notebook(s) {pool.description}; {sandbox_line(run_.secure)}", flush=True)
-    template = make_template(cd.template_files(run_.course, due_at), run_.secure)
+        secure = run_.request.secure
+        print(f"grading {len(jobs)} notebook(s) {pool.description}; {sandbox_line(secure)}", flush=True)
+    template = make_template(cd.template_files(run_.course, due_at), run_.request.secure)
     extended = extensions.load(run_.out, due_at)
-    jobs = [replace(job, page=_page_context(job, pending[job.student], due_at, extended)) for job in jobs]
+    jobs = [replace(job, page=_page_context(pending[job.student], due_at, extended)) for job in jobs]
     preload = Beside(report.preload)  # the report's matplotlib, beside the last notebooks
     bar = tqdm(total=len(jobs), desc="grading", unit="notebook", disable=quiet, file=sys.stderr)
     with preload, bar:
         for done, (job, outcome) in enumerate(pool.run(jobs, template), 1):
-            cand, entry, older = pending.pop(job.student)
-            _commit(run_, cand.student, record(run_, cand, job, entry, outcome), older)
+            waiting = pending.pop(job.student)
+            _commit(run_, waiting, record(run_, waiting, job, outcome=outcome))
             bar.update()
             if 0 < len(jobs) - done < pool.workers:  # fewer notebooks left than workers: a core is idle
                 preload.start()
     return time.monotonic() - start
 
 
-def _page_context(job: Job, pending: tuple, due_at: datetime, extended: dict) -> PageContext:
+def _page_context(pending: Pending, due_at: datetime, extended: dict) -> PageContext:
     """What the worker needs to put this student's final summary on the page it makes."""
-    cand, entry, older = pending
     return PageContext(
-        cand.submitted.isoformat(),
-        list(entry["messages"]),
-        _older_notes(older),
+        pending.cand.submitted.isoformat(),
+        list(pending.entry["messages"]),
+        _older_notes(pending.older),
         due_at,
-        extended.get(job.student),
+        extended.get(pending.cand.student),
     )
 
 
@@ -410,7 +404,7 @@ def sandbox_line(secure: bool) -> str:
     return f"WARNING: SANDBOX DISABLED ({sandbox_warning()}): kernels run with rlimits only + outside checks"
 
 
-def _print_summary(out: Path, rows, notes, todo, by_student, elapsed: float) -> None:
+def _print_summary(out: Path, rows, notes, *, todo, by_student, elapsed: float) -> None:
     for note in notes:
         print("note:", note)
     print(report.table(rows))
@@ -420,3 +414,5 @@ def _print_summary(out: Path, rows, notes, todo, by_student, elapsed: float) -> 
     )
     course = out / "course"
     print(f"grades: {out / 'grades.csv'}  report: {out / 'report.png'}  feedback: {course / 'feedback'}")
+    if cd.given_db_line(course):
+        print(cd.given_db_line(course))

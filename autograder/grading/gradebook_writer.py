@@ -71,7 +71,9 @@ class GradebookWriter:
             self._ensure_student(result.student)
             self._delete_submission(result.student)
             db.flush()
-            self._new_submission(result.student, timestamp, result, keep or {"scores": {}, "comments": {}})
+            self._new_submission(
+                result.student, timestamp, result, keep=keep or {"scores": {}, "comments": {}}
+            )
             db.commit()
         except BaseException:
             db.rollback()
@@ -95,7 +97,7 @@ class GradebookWriter:
             db.delete(nb)
         db.delete(sub)
 
-    def _new_submission(self, student: str, timestamp: datetime, result: Result, keep: dict) -> None:
+    def _new_submission(self, student: str, timestamp: datetime, result: Result, *, keep: dict) -> None:
         """The same rows as nbgrader's add_submission (without its commit), filled from `result`."""
         assignment = self.gb.find_assignment(ASSIGNMENT)
         sub = SubmittedAssignment(
@@ -107,13 +109,13 @@ class GradebookWriter:
             if graded and notebook.name == NOTEBOOK_ID:
                 nb.late_submission_penalty = result.late_penalty
             for cell in [*notebook.grade_cells, *notebook.task_cells]:
-                _grade(nb, cell, result if graded else None, keep["scores"])
+                _grade(nb, cell, result if graded else None, manual=keep["scores"])
             for cell in [*notebook.solution_cells, *notebook.task_cells]:
-                _comment(nb, cell, result if graded else None, keep["comments"])
+                _comment(nb, cell, result if graded else None, manual=keep["comments"])
         self.gb.db.add(sub)
 
 
-def _grade(nb: Any, cell: Any, result: Result | None, manual: dict[str, float]) -> None:
+def _grade(nb: Any, cell: Any, result: Result | None, *, manual: dict[str, float]) -> None:
     """A Grade row: the worker's auto score; a kept manual score wins (needs no more grading)."""
     grade = Grade(cell_id=cell.id, notebook=nb)
     if result is None:
@@ -126,7 +128,7 @@ def _grade(nb: Any, cell: Any, result: Result | None, manual: dict[str, float]) 
         grade.manual_score, grade.needs_manual_grade = manual[cell.name], False
 
 
-def _comment(nb: Any, cell: Any, result: Result | None, manual: dict[str, str]) -> None:
+def _comment(nb: Any, cell: Any, result: Result | None, *, manual: dict[str, str]) -> None:
 
     comment = Comment(cell_id=cell.id, notebook=nb)
     if result is not None:

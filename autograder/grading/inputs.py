@@ -1,14 +1,16 @@
 """What `grade` is given, checked before anything is written: each bad input is one InputError line.
 
-The folder of zips, the deadline, the times and extensions CSVs, the worker count, the Dask scheduler's
-address, the gradebook URL and the output folder are all checked here, in that order, so a mistake
-is reported before `<out>` is created or touched (the output folder is made last).
+The deadline and the times CSV are parsed while the command builds its request (`parse_due`,
+`read_times`); the folder of zips, the extensions CSV, the worker count, the Dask scheduler's
+address, the gradebook URL and the output folder are checked here, in that order, so a mistake is
+reported before `<out>` is created or touched (the output folder is made last).
 """
 
 from __future__ import annotations
 
 import csv
 import socket
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -16,8 +18,10 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from autograder.course.grading_folder import enclosing_grading_folder
 from autograder.deadlines import parse_time
 from autograder.errors import InputError
+from autograder.grading.request import GradeRequest
 from autograder.grading.submitted_folder import submitted_folder
 from autograder.ps1 import ZIP_PREFIX
 from autograder.results.extensions import read_extensions
@@ -38,6 +42,22 @@ def check_folder(folder: Path) -> None:
             f"no .zip file in {folder}: put the students' {ZIP_PREFIX}<FullName>.zip files there "
             "(or give nbgrader's submitted/ folder after `nbgrader collect`)"
         )
+
+
+def check_folders_apart(folder: Path, out: Path) -> None:
+    """The zips do not come from a grading folder, and the output goes neither into the folder of zips
+    nor inside another grading folder: grading a grading folder grades its own copies of notebooks."""
+    graded = enclosing_grading_folder(folder)
+    if graded is not None:
+        where = "is a grading folder" if graded == folder else f"lies inside the grading folder {graded}"
+        raise InputError(f"{folder} {where} (made by `ps1 grade`): give the folder of the students' zips")
+    if out.is_relative_to(folder):
+        raise InputError(
+            f"--out {out} lies inside the folder of zips {folder}: choose an output folder outside it"
+        )
+    holder = enclosing_grading_folder(out)
+    if holder is not None and holder != out:
+        raise InputError(f"--out {out} lies inside the grading folder {holder}: choose a folder outside it")
 
 
 def check_scheduler(address: str, timeout: float = SCHEDULER_TIMEOUT) -> None:
@@ -91,34 +111,30 @@ def make_out(out: Path) -> None:
         raise InputError(f"cannot write in the output folder {out}: {exc.strerror or exc}") from None
 
 
-def check_inputs(
-    folder: Path,
-    out: Path,
-    due: str,
-    times_csv: Path | None,
-    extensions_csv: Path | None,
-    workers: int | None,
-    scheduler: str | None,
-    db: str | None,
-) -> datetime:
-    """Check everything `grade` was given, then create `out`; return the deadline (UTC)."""
-    check_folder(folder)
+def parse_due(text: str) -> datetime:
+    """`--due` as a time zone-aware deadline."""
     try:
-        due_at = parse_time(due)
+        return parse_time(text)
     except InputError as exc:
         raise InputError(f"--due: {exc}") from None
-    if times_csv is not None:
-        read_times(Path(times_csv))
-    if extensions_csv is not None:
-        read_extensions(Path(extensions_csv), due_at)
-    if workers is not None and workers < 1:
-        raise InputError(f"--workers {workers}: use 1 or more")
-    if scheduler:
-        check_scheduler(scheduler)
-    if db:
-        check_db(db)
+
+
+def check_request(request: GradeRequest) -> GradeRequest:
+    """Check what the request names, then create its output folder; return it with both folders
+    absolute. (Its deadline and times were parsed when it was built.)"""
+    folder, out = Path(request.folder).resolve(), Path(request.out).resolve()
+    check_folders_apart(folder, out)
+    check_folder(folder)
+    if request.extensions_csv is not None:
+        read_extensions(Path(request.extensions_csv), request.due)
+    if request.workers is not None and request.workers < 1:
+        raise InputError(f"--workers {request.workers}: use 1 or more")
+    if request.scheduler:
+        check_scheduler(request.scheduler)
+    if request.db:
+        check_db(request.db)
     make_out(out)
-    return due_at
+    return replace(request, folder=folder, out=out)
 
 
 def read_times(path: Path) -> dict[str, datetime]:

@@ -126,7 +126,7 @@ def _grade_in(course: Path, job: Job, template: Template) -> Result:
         feedback_pages.write_penalties(course, [row])
         result.late_penalty = float(row["late_penalty"] or 0) or None
         result.summary = feedback_pages.summary(row)
-    result.feedback = _feedback(api, course, job.student, result.summary)
+    result.feedback = _feedback(api, course, job.student, summary=result.summary)
     if result.feedback is None:
         result.summary = ""
         result.message = "; ".join([*notes, "feedback HTML could not be made"])
@@ -151,10 +151,12 @@ def final_row(job: Job, result: Result, secure: bool) -> dict | None:
         name: None if g["needs_manual_grade"] else float(g["auto_score"] or 0.0)
         for name, g in result.grades.items()
     }
-    return row_from_scores(job.student, entry, scores, graded_cells(), page.due, page.extension)
+    return row_from_scores(
+        job.student, entry, scores, cells=graded_cells(), due=page.due, extension=page.extension
+    )
 
 
-def _feedback(api: Any, course: Path, student: str, summary: str) -> bytes | None:
+def _feedback(api: Any, course: Path, student: str, *, summary: str) -> bytes | None:
     """The student's feedback page (hidden tests removed by the course's preprocessors)."""
     if summary:
         extra = Config()
@@ -241,7 +243,7 @@ def _limits(cfg) -> tuple[Any, int]:
 def explain_failure(log: str, reports: list[dict[str, Any]], cfg) -> str:
     """Why an autograde failed: the limit that stopped it, a dead kernel, or nbgrader's own error."""
     lim, cell_timeout = _limits(cfg)
-    reason = limit_notes.failure(log, reports, lim, cell_timeout)
+    reason = limit_notes.failure(log, reports, lim, cell_timeout=cell_timeout)
     if reason:
         return reason
     report = reports[-1] if reports else {}
@@ -268,7 +270,7 @@ def _last_error(log: str) -> str:
 def limit_hit(nb: dict, reports: list[dict[str, Any]], cfg) -> list[str]:
     """Every limit hit during a finished run, named with its value (the run is graded all the same)."""
     lim, cell_timeout = _limits(cfg)
-    return limit_notes.notes(nb, reports, lim, cell_timeout)
+    return limit_notes.notes(nb, reports, lim, cell_timeout=cell_timeout)
 
 
 class ReportingKernelManager(SandboxedKernelManager):

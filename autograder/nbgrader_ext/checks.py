@@ -132,7 +132,7 @@ class AppendProbe(NbGraderPreprocessor):
 
     def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict]:
         rng = np.random.default_rng(secrets.randbits(128))
-        spec = draw_spec(rng, self.n_points, self.n_combos, self.n_softmax)
+        spec = draw_spec(rng, self.n_points, self.n_combos, n_softmax=self.n_softmax)
         nb.cells.append(
             new_code_cell(source=probe_source(spec, self.call_seconds, self.total_seconds), id=spec.cell_id)
         )

@@ -37,8 +37,10 @@ def digits_test_set() -> tuple[np.ndarray, np.ndarray]:
     return X_test, y_test
 
 
-def mlp_test_error(w1: np.ndarray, b1: np.ndarray, w2: np.ndarray, b2: np.ndarray) -> float:
-    """Test error of Affine-ReLU-Affine-argmax with these weights (softmax does not change argmax)."""
+def mlp_test_error(weights: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> float:
+    """Test error of Affine-ReLU-Affine-argmax with `weights` = (W1 (64, H), b1 (H,), W2 (H, 10), b2 (10,))
+    (softmax does not change argmax)."""
+    w1, b1, w2, b2 = weights
     X, y = digits_test_set()
     scores = np.maximum(X @ w1 + b1, 0.0) @ w2 + b2
     return float(np.mean(scores.argmax(axis=1) != y))

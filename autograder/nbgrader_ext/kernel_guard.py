@@ -199,7 +199,7 @@ class _Guard:
         peak = [line.split()[1] for line in status.splitlines() if line.startswith("VmPeak:")]
         return bool(peak) and int(peak[0]) * 1024 >= 0.9 * self.memory_bytes
 
-    def on_memory_error(self, shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None):
+    def on_memory_error(self, shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None):  # noqa: PLR0917 (IPython's custom exception handler signature)
         """Report a MemoryError with the reserve's head-room, so the kernel survives to run the next cell."""
         self._address_space(self.memory_bytes + self.reserve)
         self.record(MEMORY_EVENT)

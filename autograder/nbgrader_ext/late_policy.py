@@ -34,6 +34,7 @@ def late_penalty(
     score: float,
     days: int,
     percent_per_day: float = ps1.PERCENT_PER_DAY,
+    *,
     max_days: int = ps1.MAX_LATE_DAYS,
 ) -> float:
     """Points taken off `score` for `days` started days late (all of it when too late)."""
@@ -59,6 +60,6 @@ class PercentPerDayLatePenalty(BasePlugin):
         days = late_days(total_seconds_late, self.grace_minutes)
         if days == 0:
             return None
-        penalty = late_penalty(score, days, self.percent_per_day, self.max_days)
+        penalty = late_penalty(score, days, self.percent_per_day, max_days=self.max_days)
         self.log.warning("%s is %d day(s) late: penalty %.2f of %.2f", student_id, days, penalty, score)
         return penalty

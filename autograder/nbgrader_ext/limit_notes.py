@@ -91,7 +91,7 @@ def _output_notes(nb: dict, reports: list[dict[str, Any]]) -> list[str]:
     return [output_cut(_cell_name(cells[i], i), cap) for i, cap in sorted(cut.items())]
 
 
-def notes(nb: dict, reports: list[dict[str, Any]], lim: Limits, cell_timeout: int) -> list[str]:
+def notes(nb: dict, reports: list[dict[str, Any]], lim: Limits, *, cell_timeout: int) -> list[str]:
     """The limits a finished run hit, one note each (empty for a run within every limit)."""
     errors = _errors(nb)
     found = _output_notes(nb, reports)
@@ -121,7 +121,7 @@ def _exit_signal(code: int | None) -> int | None:
     return -code if code < 0 else code - 128 if code > 128 else None
 
 
-def failure(log: str, reports: list[dict[str, Any]], lim: Limits, cell_timeout: int) -> str | None:
+def failure(log: str, reports: list[dict[str, Any]], lim: Limits, *, cell_timeout: int) -> str | None:
     """Which limit stopped a run that did not finish, or None when no limit explains it."""
     report = reports[-1] if reports else {}
     sig = _exit_signal(report.get("returncode"))

@@ -125,7 +125,7 @@ def check_mlp(entry: Any) -> str | None:
         weights, kinds = _mlp_layers(entry["value"])
     except (TypeError, ValueError, ArithmeticError) as exc:
         return f"could not read the network p_out: {exc}"
-    error = mlp_test_error(*weights)
+    error = mlp_test_error(tuple(weights))
     if error < P3_MAX_ERROR:
         return None
     reported = entry["value"].get("reported")

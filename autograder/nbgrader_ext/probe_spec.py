@@ -59,7 +59,9 @@ class ProbeSpec:
         return call
 
 
-def _terms_call(spec: ProbeSpec, grade_id: str, fn: str, x: Any, terms: list[np.ndarray], **kw: Any) -> None:
+def _terms_call(
+    spec: ProbeSpec, grade_id: str, fn: str, *, x: Any, terms: list[np.ndarray], **kw: Any
+) -> None:
     """A call whose reference is the sum of `terms`, compared relative to the sum of their sizes."""
     stacked = np.asarray(terms, dtype=float)
     expected, scale = stacked.sum(axis=0), np.abs(stacked).sum(axis=0)
@@ -69,7 +71,7 @@ def _terms_call(spec: ProbeSpec, grade_id: str, fn: str, x: Any, terms: list[np.
 def _add_p1a(spec: ProbeSpec, rng: np.random.Generator, n_points: int) -> None:
     for x in rng.uniform(-4.0, 4.0, n_points).tolist():
         for fn in ("edf_gradient", "chain_rule_gradient"):
-            _terms_call(spec, "p1a_tests", fn, x, ell_prime_terms(np.float64(x)))
+            _terms_call(spec, "p1a_tests", fn, x=x, terms=ell_prime_terms(np.float64(x)))
 
 
 def _p1b_combos(rng: np.random.Generator, n_combos: int) -> list[tuple[str, str, str]]:
@@ -79,7 +81,7 @@ def _p1b_combos(rng: np.random.Generator, n_combos: int) -> list[tuple[str, str,
     return [PROBLEM1, *draws]
 
 
-def _add_p1b(spec: ProbeSpec, rng: np.random.Generator, n_points: int, n_combos: int) -> None:
+def _add_p1b(spec: ProbeSpec, rng: np.random.Generator, n_points: int, *, n_combos: int) -> None:
     xs = rng.uniform(-1.5, 1.5, n_points)
     tests = {
         "naive_second_derivative": "p1b_naive_tests",
@@ -91,9 +93,9 @@ def _add_p1b(spec: ProbeSpec, rng: np.random.Generator, n_points: int, n_combos:
         for fn, grade_id in tests.items():
             for x in xs.tolist():  # scalars, then the whole array at once (elementwise)
                 terms = chain_terms(fn, np.float64(x), (g, h, f))
-                _terms_call(spec, grade_id, fn, x, terms, args=names)
+                _terms_call(spec, grade_id, fn, x=x, terms=terms, args=names)
             terms = chain_terms(fn, xs, (g, h, f))
-            _terms_call(spec, grade_id, fn, xs.tolist(), terms, args=names, out="list")
+            _terms_call(spec, grade_id, fn, x=xs.tolist(), terms=terms, args=names, out="list")
 
 
 def _random_probabilities(rng: np.random.Generator, n: int) -> list[np.ndarray]:
@@ -118,13 +120,13 @@ def _add_p2(spec: ProbeSpec, rng: np.random.Generator, n: int) -> None:
 
 
 def draw_spec(
-    rng: np.random.Generator, n_points: int = 4, n_combos: int = 3, n_softmax: int = 4
+    rng: np.random.Generator, n_points: int = 4, n_combos: int = 3, *, n_softmax: int = 4
 ) -> ProbeSpec:
     """Draw every input of one grading run. Problem 3 goes first: later calls rebuild EDF graphs."""
     spec = ProbeSpec(nonce=secrets.token_hex(16), cell_id=PROBE_ID_PREFIX + secrets.token_hex(6))
     spec.add("p3_tests", "mlp", {}, out="mlp")
     _add_p1a(spec, rng, n_points)
-    _add_p1b(spec, rng, n_points, n_combos)
+    _add_p1b(spec, rng, n_points, n_combos=n_combos)
     _add_p2(spec, rng, n_softmax)
     return spec
 

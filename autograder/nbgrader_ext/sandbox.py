@@ -397,6 +397,7 @@ def execute_notebook(
     path_in: str | Path,
     path_out: str | Path,
     workdir: str | Path,
+    *,
     limits: Limits | dict[str, int] | None = None,
     mode: str = "auto",
 ) -> ExecutionResult:
@@ -421,7 +422,7 @@ def execute_notebook(
         _stop(km)
         nbformat.write(nb, str(path_out))
     errors = _cell_errors(nb)
-    status, message = _classify(failure, errors, km.report, lim)
+    status, message = _classify(failure, errors, km.report, lim=lim)
     return ExecutionResult(
         status, message, km.report.get("mode", "?"), time.monotonic() - start, errors, km.report
     )
@@ -447,7 +448,7 @@ def _cell_errors(nb: nbformat.NotebookNode) -> list[str]:
 
 
 def _classify(
-    failure: Exception | None, errors: list[str], report: dict[str, Any], lim: Limits
+    failure: Exception | None, errors: list[str], report: dict[str, Any], *, lim: Limits
 ) -> tuple[str, str]:
     """One status and a message a grader can show to the student, naming the limit that was hit."""
     if isinstance(failure, CellTimeoutError):
@@ -465,7 +466,7 @@ def _classify(
 
 def _death_reason(report: dict[str, Any], lim: Limits, exc: Exception) -> tuple[str, str]:
     """Explain a dead kernel from the watchdog flag, cgroup counters, the kernel's events, the exit status."""
-    reason = limit_notes.failure("", [report], lim, lim.cell_timeout)
+    reason = limit_notes.failure("", [report], lim, cell_timeout=lim.cell_timeout)
     if reason is None:
         code = report.get("returncode")
         return "kernel_died", f"the kernel died (exit status {code}) - e.g. os._exit() or a crash: {exc}"

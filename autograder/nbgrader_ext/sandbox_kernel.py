@@ -130,7 +130,7 @@ def _system_binds() -> list[str]:
 
 
 def bwrap_argv(
-    workdir: Path, socket_dir: Path, limits: Limits, kernel_cmd: list[str], font_list: Path | None = None
+    workdir: Path, socket_dir: Path, limits: Limits, *, kernel_cmd: list[str], font_list: Path | None = None
 ) -> list[str]:
     """The bwrap command line. Order matters: /tmp tmpfs, then read-only binds, then writable ones."""
     args = [BWRAP, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
@@ -158,7 +158,7 @@ def probe_bwrap() -> str | None:
     exe = shutil.which(BWRAP)
     if exe is None:
         return "bwrap is not installed"
-    cmd = bwrap_argv(Path("/tmp"), Path("/tmp"), Limits(), [sys.executable, "-c", "pass"])
+    cmd = bwrap_argv(Path("/tmp"), Path("/tmp"), Limits(), kernel_cmd=[sys.executable, "-c", "pass"])
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -241,7 +241,7 @@ def set_rlimits(limits: Limits) -> None:
 
 
 def kernel_command(
-    connection_file: str, limits: Limits, extra: list[str], guard: Path = KERNEL_GUARD
+    connection_file: str, limits: Limits, extra: list[str], *, guard: Path = KERNEL_GUARD
 ) -> list[str]:
     """ipykernel in this interpreter, guarded (kernel_guard.py at `guard`, as the kernel sees it)."""
     return [
@@ -277,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     workdir = Path.cwd().resolve()
     guard = KERNEL_GUARD_INSIDE if mode == "bwrap" else KERNEL_GUARD
-    cmd = kernel_command(str(connection_file), limits, extra, guard)
+    cmd = kernel_command(str(connection_file), limits, extra, guard=guard)
     enforced = join_cgroups(connection_file.stem, limits)
     if "pids" not in enforced and os.getuid() == 0:
         print(
@@ -288,7 +288,9 @@ def main(argv: list[str] | None = None) -> int:
     set_rlimits(limits)
     font_list = args.font_list if args.font_list and args.font_list.is_file() else None
     if mode == "bwrap":
-        os.execvp(BWRAP, bwrap_argv(workdir, connection_file.parent, limits, cmd, font_list))
+        os.execvp(
+            BWRAP, bwrap_argv(workdir, connection_file.parent, limits, kernel_cmd=cmd, font_list=font_list)
+        )
     home = connection_file.parent
     if font_list is not None:
         (home / MPL_DIR).mkdir(exist_ok=True)

@@ -161,7 +161,7 @@ def _index(keys: list[str]) -> dict[str, list[int]]:
     return found
 
 
-def _roster_reason(key: str, graded: dict[str, list[int]], roster: dict[str, list[int]], col: str) -> str:
+def _roster_reason(key: str, graded: dict[str, list[int]], roster: dict[str, list[int]], *, col: str) -> str:
     if not key:
         return f"empty {col!r}"
     if len(roster[key]) > 1:
@@ -189,7 +189,7 @@ def match(roster: Roster, rows: list[dict], match_by: str) -> tuple[dict[int, di
                 side="roster",
                 student=student.get("Student", ""),
                 canvas_id=student.get("ID", ""),
-                reason=_roster_reason(key, g_index, r_index, col),
+                reason=_roster_reason(key, g_index, r_index, col=col),
             )
         )
     paired = {id(r) for r in pairs.values()}
@@ -212,7 +212,9 @@ def _write_temp(path: Path, header: list[str] | tuple[str, ...], rows: list[list
     return tmp
 
 
-def write_canvas(out: Path, roster: Roster, rows: list[dict], match_by: str = DEFAULT_MATCH) -> CanvasExport:
+def write_canvas(
+    out: Path, roster: Roster, rows: list[dict], *, match_by: str = DEFAULT_MATCH
+) -> CanvasExport:
     """Write `<out>/canvas_import.csv` and `<out>/canvas_unmatched.csv` (temp files, then renamed)."""
     out = Path(out)
     pairs, result = match(roster, rows, match_by)

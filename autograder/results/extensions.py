@@ -35,7 +35,7 @@ def _local(when: datetime) -> str:
     return when.astimezone(ZoneInfo(COURSE_TIMEZONE)).strftime(f"%Y-%m-%d %H:%M {COURSE_TIMEZONE}")
 
 
-def _extension(value: str, reason: str, due: datetime, where: str) -> Extension:
+def _extension(value: str, reason: str, due: datetime, *, where: str) -> Extension:
     """`value` is a number of extra days or a new deadline; InputError naming `where` if neither."""
     why = f", {reason}" if reason else ""
     try:
@@ -74,7 +74,7 @@ def read_extensions(path: Path, due: datetime) -> dict[str, Extension]:
             raise InputError(f"{where}: a row is student,due or student,days")
         if cells[0] in found:
             raise InputError(f"{where}: a second extension for {cells[0]}; keep one row per student")
-        found[cells[0]] = _extension(cells[1], ",".join(cells[2:]).strip(), due, where)
+        found[cells[0]] = _extension(cells[1], ",".join(cells[2:]).strip(), due, where=where)
     return found
 
 

@@ -93,6 +93,10 @@ def refresh(out: Path, change: Callable[[], object] | None = None) -> tuple[list
     out = Path(out).resolve()
     graded_state(out)  # a folder never graded: one line, before anything is touched
     with run_lock(out):
+        if cd.upgrade(out):
+            print(f"note: {out} was made by an older version: its configuration was rebuilt, grades kept")
+        if cd.given_db_line(out / "course"):
+            print(cd.given_db_line(out / "course"))
         if change is not None:
             change()
         rows = export(out)

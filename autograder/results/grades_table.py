@@ -45,6 +45,7 @@ def student_row(
     gb: Gradebook,
     student: str,
     entry: dict,
+    *,
     cells: list[dict],
     due: datetime,
     extension: Extension | None = None,
@@ -59,13 +60,14 @@ def student_row(
             continue
         pending = grade.manual_score is None and grade.needs_manual_grade
         scores[cell["grade_id"]] = None if pending else (grade.score or 0.0)
-    return row_from_scores(student, entry, scores, cells, due, extension)
+    return row_from_scores(student, entry, scores, cells=cells, due=due, extension=extension)
 
 
 def row_from_scores(
     student: str,
     entry: dict,
     scores: dict[str, float | None],
+    *,
     cells: list[dict],
     due: datetime,
     extension: Extension | None = None,
@@ -99,7 +101,7 @@ def row_from_scores(
             continue
         raw += score
         row[cell["grade_id"]] = _fmt(score)
-    penalty = late_policy.late_penalty(raw, days, ps1.PERCENT_PER_DAY, ps1.MAX_LATE_DAYS)
+    penalty = late_policy.late_penalty(raw, days, ps1.PERCENT_PER_DAY, max_days=ps1.MAX_LATE_DAYS)
     first = 1 if extension is not None else 0  # the extension's note stays first: it explains the rest
     if late_policy.too_late(days, ps1.MAX_LATE_DAYS):
         status = "too_late"
@@ -140,7 +142,9 @@ def export(out: Path) -> list[dict]:
     with cd.gradebook(course) as gb:
         for student in sorted(state["students"]):
             entry = state["students"][student]
-            rows.append(student_row(gb, student, entry, cells, due, extended.get(student)))
+            rows.append(
+                student_row(gb, student, entry, cells=cells, due=due, extension=extended.get(student))
+            )
     columns = BASE_COLUMNS + [c["grade_id"] for c in cells]
     tmp = out / "grades.csv.tmp"
     with tmp.open("w", newline="", encoding="utf-8") as fh:

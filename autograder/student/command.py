@@ -9,14 +9,23 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from .assignment import Assignment
 from .submit import SubmitError, submit
 
 
-def main(argv: list[str] | None, assignment: Assignment, default_notebook: Path, prog: str) -> int:
+class OneLineParser(argparse.ArgumentParser):
+    """A bad option is one line on stderr, exit status 2, like every other command."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"{self.prog}: error: {message} (see {self.prog} --help)", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def main(argv: list[str] | None, assignment: Assignment, default_notebook: Path, *, prog: str) -> int:
     """Parse `argv`, submit, and return the exit status (0 done, 2 refused)."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog=prog, description=f"check {assignment.notebook}, run it, and make the zip to hand in"
     )
     parser.add_argument("--name", help='your full name, e.g. --name "Ada Lovelace"')
@@ -29,7 +38,14 @@ def main(argv: list[str] | None, assignment: Assignment, default_notebook: Path,
     )
     args = parser.parse_args(argv)
     try:
-        submit(args.name or "", args.notebook or default_notebook, args.out, assignment, prog, args.browser)
+        submit(
+            args.name or "",
+            args.notebook or default_notebook,
+            args.out,
+            assignment=assignment,
+            prog=prog,
+            browser=args.browser,
+        )
     except SubmitError as exc:
         print(f"cannot submit: {exc}", file=sys.stderr)
         return 2

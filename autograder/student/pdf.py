@@ -73,7 +73,9 @@ WINDOWS_EXES = (
 )
 
 
-def install_places(system: str, environ: Mapping[str, str], home: Path, root: Path = Path("/")) -> list[Path]:
+def install_places(
+    system: str, environ: Mapping[str, str], home: Path, *, root: Path = Path("/")
+) -> list[Path]:
     """Where the installers of `system` (`platform.system()`: Darwin, Windows, Linux) put the browsers.
 
     `root` stands for `/` (the macOS system Applications folder), so tests can build a fake tree."""
@@ -91,6 +93,7 @@ def locate_browser(
     system: str,
     environ: Mapping[str, str],
     home: Path,
+    *,
     which: Callable[[str], str | None],
     explicit: str | None = None,
     root: Path = Path("/"),
@@ -111,13 +114,13 @@ def locate_browser(
         if found:
             return found
     return next(
-        (str(place) for place in install_places(system, environ, home, root) if place.is_file()), None
+        (str(place) for place in install_places(system, environ, home, root=root) if place.is_file()), None
     )
 
 
 def find_browser(explicit: str | None = None) -> str | None:
     """`locate_browser` on this machine."""
-    return locate_browser(platform.system(), os.environ, Path.home(), shutil.which, explicit)
+    return locate_browser(platform.system(), os.environ, Path.home(), which=shutil.which, explicit=explicit)
 
 
 def local_mathjax() -> Path | None:
@@ -149,7 +152,7 @@ def notebook_html(nb) -> str:  # nb: nbformat.NotebookNode
     return body.replace("</head>", style + "\n</head>", 1)
 
 
-def print_page(page: Path, pdf: Path, browser: str, timeout: float = 120) -> bool:
+def print_page(page: Path, pdf: Path, browser: str, *, timeout: float = 120) -> bool:
     """Print the HTML file `page` to `pdf` with `browser` (a Chromium-family executable), after its
     scripts ran; False when the browser fails or makes no PDF."""
     with tempfile.TemporaryDirectory(prefix="ps1-browser-") as profile:
@@ -169,14 +172,14 @@ def print_page(page: Path, pdf: Path, browser: str, timeout: float = 120) -> boo
     return pdf.is_file() and pdf.read_bytes()[:5] == b"%PDF-"
 
 
-def html_to_pdf(html: str, pdf: Path, browser: str | None, timeout: float = 120) -> bool:
+def html_to_pdf(html: str, pdf: Path, browser: str | None, *, timeout: float = 120) -> bool:
     """Print `html` to `pdf` with `browser`; False when there is none or it fails."""
     if browser is None:
         return False
     with tempfile.TemporaryDirectory(prefix="ps1-pdf-") as tmp:
         page = Path(tmp) / "notebook.html"
         page.write_text(html, encoding="utf-8")
-        return print_page(page, pdf, browser, timeout)
+        return print_page(page, pdf, browser, timeout=timeout)
 
 
 def notebook_pdf(nb, pdf: Path, browser: str | None) -> tuple[bool, str]:

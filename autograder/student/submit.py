@@ -109,7 +109,7 @@ def _cell_label(nb: nbformat.NotebookNode, index: int) -> str:
     return f"cell {index + 1} ({gid})" if gid else f"cell {index + 1}"
 
 
-def execute(nb_dict: dict, cwd: Path, assignment: Assignment, timeout: int = CELL_TIMEOUT) -> Checked:
+def execute(nb_dict: dict, cwd: Path, assignment: Assignment, *, timeout: int = CELL_TIMEOUT) -> Checked:
     """Run the notebook in a fresh kernel; collect failing visible tests and other errors.
 
     A cell that kills the kernel or runs past `timeout` makes the notebook unrunnable: refused, naming it."""
@@ -168,7 +168,7 @@ def choose_browser(flag: str | None) -> str | None:
 
 
 def write_zip(
-    checked: Checked, name: str, out: Path, assignment: Assignment, browser: str | None
+    checked: Checked, name: str, out: Path, *, assignment: Assignment, browser: str | None
 ) -> tuple[Path, str]:
     """Write the zip (to a temporary name, then renamed), the PDF printed by `browser` (None: the
     HTML instead); return its path and 'PDF' or 'HTML'."""
@@ -194,7 +194,7 @@ def write_zip(
 
 
 def submit(
-    name: str, notebook: Path, out: Path, assignment: Assignment, prog: str, browser: str | None = None
+    name: str, notebook: Path, out: Path, *, assignment: Assignment, prog: str, browser: str | None = None
 ) -> Path:
     """Check, run and zip `notebook`; print what happened; return the zip path.
 
@@ -216,7 +216,7 @@ def submit(
         print(f"these other cells raise errors: {', '.join(checked.errors)}")
     if printer:
         print(f"printing the PDF with {printer} ...")
-    target, kind = write_zip(checked, name, out, assignment, printer)
+    target, kind = write_zip(checked, name, out, assignment=assignment, browser=printer)
     print(f"wrote {target} (notebook + {kind})")
     if kind == "HTML":
         stem = Path(assignment.notebook).stem

@@ -28,6 +28,7 @@ from playwright.sync_api import sync_playwright
 from autograder.authoring.examples import filled
 from autograder.course import grading_course as cd
 from autograder.grading import coordinator
+from autograder.grading.request import GradeRequest
 from autograder.ps1 import ASSIGNMENT, DIGITS_FILE, EXAMPLES_DIR, NOTEBOOK_ID, REPO_DIR, SOURCE_NOTEBOOK
 from autograder.results import grades_table as export
 from autograder.student.pdf import CHROMIUM_FLAGS
@@ -176,7 +177,7 @@ def test_formgrader_manual_grade_reaches_grades_csv(tmp_path: Path) -> None:
     inbox.mkdir()
     shutil.copy(EXAMPLES_DIR / "PS1_AdaLovelace.zip", inbox)
     out = tmp_path / "out"
-    coordinator.run(inbox, out, quiet=True)
+    coordinator.run(GradeRequest(inbox, out, quiet=True))
     course = out / "course"
     question = next(c for c in cd.graded_cells() if c["manual"])
     with cd.gradebook(course) as gb:

@@ -25,6 +25,8 @@ from helpers.commands import refused, run_ps1
 from autograder.authoring import examples as make_examples
 from autograder.course import grading_course as cd
 from autograder.grading import coordinator
+from autograder.grading.inputs import read_times
+from autograder.grading.request import GradeRequest
 from autograder.nbgrader_ext.feedback import strip_hidden
 from autograder.ps1 import ASSIGNMENT, COURSE_DIR, NOTEBOOK
 
@@ -111,7 +113,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     buf = io.StringIO()
     start = time.monotonic()
     with redirect_stdout(buf):
-        rows = coordinator.run(zips, out, times_csv=zips / "times.csv")
+        rows = coordinator.run(GradeRequest(zips, out, times=read_times(zips / "times.csv")))
     seconds = time.monotonic() - start
     print(buf.getvalue())
     return SimpleNamespace(
@@ -289,7 +291,7 @@ def test_rerun_is_idempotent(graded: SimpleNamespace) -> None:
     before = (graded.out / "grades.csv").read_bytes()
     buf = io.StringIO()
     with redirect_stdout(buf):
-        coordinator.run(graded.zips, graded.out, times_csv=graded.zips / "times.csv")
+        coordinator.run(GradeRequest(graded.zips, graded.out, times=read_times(graded.zips / "times.csv")))
     assert "graded 0 of" in buf.getvalue()
     assert (graded.out / "grades.csv").read_bytes() == before
     with cd.gradebook(graded.out / "course") as gb:
@@ -303,7 +305,7 @@ def test_new_zip_grades_only_that_one(graded: SimpleNamespace) -> None:
     shutil.copy(EXAMPLES / "PS1_AdaLovelace.zip", graded.zips / "PS1_NewStudent.zip")
     buf = io.StringIO()
     with redirect_stdout(buf):
-        coordinator.run(graded.zips, graded.out, times_csv=graded.zips / "times.csv")
+        coordinator.run(GradeRequest(graded.zips, graded.out, times=read_times(graded.zips / "times.csv")))
     assert "graded 1 of" in buf.getvalue()
     after = _csv(graded.out)
     assert set(after) - set(before) == {"NewStudent"}
@@ -341,7 +343,7 @@ def test_regrade_of_the_same_zip_keeps_manual_grades(graded: SimpleNamespace) ->
     )
     buf = io.StringIO()
     with redirect_stdout(buf):
-        coordinator.run(graded.zips, graded.out, times_csv=times)
+        coordinator.run(GradeRequest(graded.zips, graded.out, times=read_times(times)))
     assert "graded 1 of" in buf.getvalue()
     row = _csv(graded.out)["GraceHopper"]
     assert (row["late_days"], float(row["raw_score"]), float(row["score"])) == ("1", 100.0, 90.0)

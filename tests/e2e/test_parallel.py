@@ -32,6 +32,8 @@ from autograder.deadlines import parse_time
 from autograder.grading import coordinator
 from autograder.grading import worker as grading_worker
 from autograder.grading.collect import SubmissionError
+from autograder.grading.inputs import read_times
+from autograder.grading.request import GradeRequest
 from autograder.nbgrader_ext.sandbox import sandbox_mode
 from autograder.ps1 import ASSIGNMENT
 
@@ -115,7 +117,7 @@ def zips(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def reference(zips: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     """`--workers 1`: the in-process path, default SQLite gradebook."""
     out = tmp_path_factory.mktemp("ref") / "out"
-    coordinator.run(zips, out, times_csv=zips / "times.csv", workers=1, quiet=True)
+    coordinator.run(GradeRequest(zips, out, times=read_times(zips / "times.csv"), workers=1, quiet=True))
     return _csv(out)
 
 
@@ -133,8 +135,9 @@ def test_scheduler_grades_like_one_worker_and_workers_never_see_the_gradebook(
     db_file = tmp_path / "books" / "class gradebook.db"  # non-default path (and a space in it)
     db_file.parent.mkdir()
     start, began = time.monotonic(), time.time()
+    times = read_times(zips / "times.csv")
     coordinator.run(
-        zips, out, times_csv=zips / "times.csv", scheduler=address, db=f"sqlite:///{db_file}", quiet=True
+        GradeRequest(zips, out, times=times, scheduler=address, db=f"sqlite:///{db_file}", quiet=True)
     )
     ended = time.time()
     print(f"graded {len(STUDENTS)} on the cluster in {time.monotonic() - start:.1f} s")

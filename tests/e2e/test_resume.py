@@ -15,6 +15,7 @@ import os
 import random
 import re
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -25,7 +26,10 @@ from pathlib import Path
 import pytest
 from conftest import copy_examples
 
+from autograder.errors import InputError
 from autograder.grading import coordinator
+from autograder.grading.inputs import read_times
+from autograder.grading.request import GradeRequest
 from autograder.ps1 import REPO_DIR
 
 pytestmark = pytest.mark.slow
@@ -117,7 +121,7 @@ def snapshot(out: Path) -> dict:
 @pytest.fixture(scope="module")
 def uninterrupted(zips: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     out = tmp_path_factory.mktemp("reference") / "out"
-    coordinator.run(zips, out, times_csv=zips / "times.csv", workers=2, quiet=True)
+    coordinator.run(GradeRequest(zips, out, times=read_times(zips / "times.csv"), workers=2, quiet=True))
     snap = snapshot(out)
     assert snap["submissions"] == sorted(STUDENTS)
     return snap
@@ -172,9 +176,12 @@ with coordinator.run_lock(Path(sys.argv[1])):
 """
 
 
-def test_run_lock_refuses_a_second_run_and_dies_with_the_coordinator(tmp_path: Path) -> None:
-    """A second run on the same folder is refused; once the coordinator is killed the folder is free
-    at once, even while a process it forked (a Dask worker) is still alive and holds the file open."""
+def test_run_lock_refuses_a_second_run_and_dies_with_the_coordinator(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """A second run on the same folder is refused, naming the holder's pid, host and start; once the
+    coordinator is killed the folder is free at once, even while a process it forked (a Dask worker)
+    is still alive and holds the file open, and the next run says whose lock it took over."""
     proc = subprocess.Popen(
         [sys.executable, "-c", HOLD_LOCK_THEN_FORK, str(tmp_path)],
         cwd=REPO_DIR,
@@ -184,11 +191,19 @@ def test_run_lock_refuses_a_second_run_and_dies_with_the_coordinator(tmp_path: P
     )
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
-        with pytest.raises(SystemExit, match="another grading run is using"), coordinator.run_lock(tmp_path):
+        held = f"in use by another run \\(pid {proc.pid} on {socket.gethostname()}, since 20"
+        with pytest.raises(InputError, match=held), coordinator.run_lock(tmp_path):
             pass
         proc.kill()  # the coordinator only: its forked child lives on
         proc.wait(timeout=30)
+        capsys.readouterr()
         with coordinator.run_lock(tmp_path):  # must not raise
             pass
+        assert f"took over the lock of a run that ended without releasing it (pid {proc.pid} " in (
+            capsys.readouterr().out
+        )
+        with coordinator.run_lock(tmp_path):  # a run that ended well leaves nothing to take over
+            pass
+        assert "took over" not in capsys.readouterr().out
     finally:
         os.killpg(proc.pid, signal.SIGKILL)

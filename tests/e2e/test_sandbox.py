@@ -58,7 +58,7 @@ def run_case(name: str, tmp_path: Path, targets: dict | None = None, **limits: i
         (work / "targets.json").write_text(json.dumps(targets))
     nb_in = build_notebook(name, tmp_path / f"{name}.ipynb")
     nb_out = tmp_path / f"{name}.out.ipynb"
-    result = execute_notebook(nb_in, nb_out, work, limits or None)
+    result = execute_notebook(nb_in, nb_out, work, limits=limits or None)
     nb = nbformat.read(str(nb_out), as_version=4)
     text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
     return result, text
@@ -253,7 +253,7 @@ def run_cells(cells: list[str], tmp_path: Path, **limits: int):
     work.mkdir(exist_ok=True)
     nb_in, nb_out = tmp_path / "cells.ipynb", tmp_path / "cells.out.ipynb"
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells]), nb_in)
-    result = execute_notebook(nb_in, nb_out, work, limits or None)
+    result = execute_notebook(nb_in, nb_out, work, limits=limits or None)
     nb = nbformat.read(str(nb_out), as_version=4)
     texts = ["".join(o.get("text", "") + o.get("evalue", "") for o in c.get("outputs", [])) for c in nb.cells]
     return result, texts

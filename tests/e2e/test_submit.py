@@ -135,7 +135,7 @@ def test_refuses_an_output_folder_it_cannot_write(tmp_path: Path, capsys: pytest
 @pytest.mark.parametrize("browser", [None, "/bin/false"])  # none found; one that fails to print
 def test_html_when_no_browser_prints(tmp_path: Path, browser: str | None) -> None:
     nb = nbformat.reads(json.dumps(_example("PS1_AdaLovelace.zip")), as_version=4)
-    target, kind = submit.write_zip(Checked(nb=nb), "Ada Lovelace", tmp_path, PS1, browser)
+    target, kind = submit.write_zip(Checked(nb=nb), "Ada Lovelace", tmp_path, assignment=PS1, browser=browser)
     assert kind == "HTML" and target.name == "PS1_AdaLovelace.zip"
     with zipfile.ZipFile(target) as zf:
         assert sorted(zf.namelist()) == ["PS1.html", NOTEBOOK]

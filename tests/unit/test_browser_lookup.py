@@ -41,13 +41,13 @@ def machine(tmp_path: Path) -> dict[str, Path]:
 
 def test_linux_names_on_path_in_order(machine: dict[str, Path]) -> None:
     which = _which_on(machine["bin"])
-    assert locate_browser("Linux", {}, machine["home"], which, root=machine["root"]) is None
+    assert locate_browser("Linux", {}, machine["home"], which=which, root=machine["root"]) is None
     edge = _install(machine["bin"] / "microsoft-edge-stable")
-    assert locate_browser("Linux", {}, machine["home"], which, root=machine["root"]) == str(edge)
+    assert locate_browser("Linux", {}, machine["home"], which=which, root=machine["root"]) == str(edge)
     chrome = _install(machine["bin"] / "google-chrome")
-    assert locate_browser("Linux", {}, machine["home"], which, root=machine["root"]) == str(chrome)
+    assert locate_browser("Linux", {}, machine["home"], which=which, root=machine["root"]) == str(chrome)
     chromium = _install(machine["bin"] / "chromium")
-    assert locate_browser("Linux", {}, machine["home"], which, root=machine["root"]) == str(chromium)
+    assert locate_browser("Linux", {}, machine["home"], which=which, root=machine["root"]) == str(chromium)
 
 
 def test_linux_looks_nowhere_else(machine: dict[str, Path]) -> None:
@@ -55,9 +55,10 @@ def test_linux_looks_nowhere_else(machine: dict[str, Path]) -> None:
     _install(machine["root"] / "Applications/Google Chrome.app/Contents/MacOS/Google Chrome")
     _install(machine["home"] / "Program Files/Google/Chrome/Application/chrome.exe")
     env = {"ProgramFiles": str(machine["home"] / "Program Files")}
-    assert install_places("Linux", env, machine["home"], machine["root"]) == []
+    assert install_places("Linux", env, machine["home"], root=machine["root"]) == []
     assert (
-        locate_browser("Linux", env, machine["home"], _which_on(machine["bin"]), root=machine["root"]) is None
+        locate_browser("Linux", env, machine["home"], which=_which_on(machine["bin"]), root=machine["root"])
+        is None
     )
 
 
@@ -72,20 +73,20 @@ def test_linux_looks_nowhere_else(machine: dict[str, Path]) -> None:
 def test_macos_app_bundles(machine: dict[str, Path], app: str) -> None:
     which = _which_on(machine["bin"])
     mine = _install(machine["home"] / "Applications" / app)  # installed for one user only
-    assert locate_browser("Darwin", {}, machine["home"], which, root=machine["root"]) == str(mine)
+    assert locate_browser("Darwin", {}, machine["home"], which=which, root=machine["root"]) == str(mine)
     everyone = _install(machine["root"] / "Applications" / app)  # /Applications comes first
-    assert locate_browser("Darwin", {}, machine["home"], which, root=machine["root"]) == str(everyone)
+    assert locate_browser("Darwin", {}, machine["home"], which=which, root=machine["root"]) == str(everyone)
 
 
 def test_macos_prefers_chrome_then_chromium_then_edge(machine: dict[str, Path]) -> None:
     which = _which_on(machine["bin"])
     apps = machine["root"] / "Applications"
     edge = _install(apps / "Microsoft Edge.app/Contents/MacOS/Microsoft Edge")
-    assert locate_browser("Darwin", {}, machine["home"], which, root=machine["root"]) == str(edge)
+    assert locate_browser("Darwin", {}, machine["home"], which=which, root=machine["root"]) == str(edge)
     chromium = _install(apps / "Chromium.app/Contents/MacOS/Chromium")
-    assert locate_browser("Darwin", {}, machine["home"], which, root=machine["root"]) == str(chromium)
+    assert locate_browser("Darwin", {}, machine["home"], which=which, root=machine["root"]) == str(chromium)
     chrome = _install(apps / "Google Chrome.app/Contents/MacOS/Google Chrome")
-    assert locate_browser("Darwin", {}, machine["home"], which, root=machine["root"]) == str(chrome)
+    assert locate_browser("Darwin", {}, machine["home"], which=which, root=machine["root"]) == str(chrome)
 
 
 def test_macos_an_app_bundle_given_by_hand(machine: dict[str, Path]) -> None:
@@ -93,14 +94,14 @@ def test_macos_an_app_bundle_given_by_hand(machine: dict[str, Path]) -> None:
     bundle = machine["root"] / "Applications" / "Google Chrome.app"
     program = _install(bundle / "Contents/MacOS/Google Chrome")
     which = _which_on(machine["bin"])
-    assert locate_browser("Darwin", {}, machine["home"], which, explicit=str(bundle)) == str(program)
-    assert locate_browser("Darwin", {}, machine["home"], which, explicit=str(program)) == str(program)
+    assert locate_browser("Darwin", {}, machine["home"], which=which, explicit=str(bundle)) == str(program)
+    assert locate_browser("Darwin", {}, machine["home"], which=which, explicit=str(program)) == str(program)
 
 
 def test_macos_an_empty_app_folder_is_not_a_browser(machine: dict[str, Path]) -> None:
     (machine["root"] / "Applications/Google Chrome.app/Contents/MacOS").mkdir(parents=True)
     which = _which_on(machine["bin"])
-    assert locate_browser("Darwin", {}, machine["home"], which, root=machine["root"]) is None
+    assert locate_browser("Darwin", {}, machine["home"], which=which, root=machine["root"]) is None
 
 
 def _windows_env(machine: dict[str, Path]) -> dict[str, str]:
@@ -118,9 +119,9 @@ def _windows_env(machine: dict[str, Path]) -> dict[str, str]:
 def test_windows_edge_that_ships_with_windows(machine: dict[str, Path]) -> None:
     env = _windows_env(machine)
     which = _which_on(machine["bin"])
-    assert locate_browser("Windows", env, machine["home"], which) is None
+    assert locate_browser("Windows", env, machine["home"], which=which) is None
     edge = _install(Path(env["ProgramFiles(x86)"]) / "Microsoft/Edge/Application/msedge.exe")
-    assert locate_browser("Windows", env, machine["home"], which) == str(edge)
+    assert locate_browser("Windows", env, machine["home"], which=which) == str(edge)
 
 
 @pytest.mark.parametrize("root", ["ProgramFiles", "ProgramFiles(x86)", "LocalAppData"])
@@ -135,7 +136,7 @@ def test_windows_edge_that_ships_with_windows(machine: dict[str, Path]) -> None:
 def test_windows_each_install_place(machine: dict[str, Path], root: str, exe: str) -> None:
     env = _windows_env(machine)
     installed = _install(Path(env[root]) / exe)
-    assert locate_browser("Windows", env, machine["home"], _which_on(machine["bin"])) == str(installed)
+    assert locate_browser("Windows", env, machine["home"], which=_which_on(machine["bin"])) == str(installed)
 
 
 def test_windows_chrome_before_edge_and_missing_variables(machine: dict[str, Path]) -> None:
@@ -143,10 +144,10 @@ def test_windows_chrome_before_edge_and_missing_variables(machine: dict[str, Pat
     which = _which_on(machine["bin"])
     _install(Path(env["ProgramFiles(x86)"]) / "Microsoft/Edge/Application/msedge.exe")
     chrome = _install(Path(env["LocalAppData"]) / "Google/Chrome/Application/chrome.exe")
-    per_machine = locate_browser("Windows", env, machine["home"], which)
+    per_machine = locate_browser("Windows", env, machine["home"], which=which)
     assert per_machine is not None and per_machine.endswith("msedge.exe")  # %ProgramFiles(x86)% first
     only_user = {"LocalAppData": env["LocalAppData"]}  # the other variables unset
-    assert locate_browser("Windows", only_user, machine["home"], which) == str(chrome)
+    assert locate_browser("Windows", only_user, machine["home"], which=which) == str(chrome)
 
 
 @pytest.mark.parametrize("system", ["Linux", "Darwin", "Windows"])
@@ -156,14 +157,14 @@ def test_path_comes_before_install_places(machine: dict[str, Path], system: str)
     _install(machine["root"] / "Applications/Google Chrome.app/Contents/MacOS/Google Chrome")
     on_path = _install(machine["bin"] / "microsoft-edge")
     which = _which_on(machine["bin"])
-    assert locate_browser(system, env, machine["home"], which, root=machine["root"]) == str(on_path)
+    assert locate_browser(system, env, machine["home"], which=which, root=machine["root"]) == str(on_path)
 
 
 def test_every_path_name_is_looked_for(machine: dict[str, Path]) -> None:
     which = _which_on(machine["bin"])
     for name in PATH_NAMES:
         only = _install(machine["bin"] / name)
-        assert locate_browser("Linux", {}, machine["home"], which) == str(only), name
+        assert locate_browser("Linux", {}, machine["home"], which=which) == str(only), name
         only.unlink()
 
 
@@ -174,16 +175,16 @@ def test_an_explicit_choice_comes_first_and_is_never_replaced(machine: dict[str,
     mine = _install(machine["home"] / "browsers" / "my-chrome")
     flag = _install(machine["home"] / "browsers" / "flag-chrome")
     env = {"CHROMIUM": str(mine)}
-    assert locate_browser(system, env, machine["home"], which) == str(mine)
-    assert locate_browser(system, env, machine["home"], which, explicit=str(flag)) == str(flag)
+    assert locate_browser(system, env, machine["home"], which=which) == str(mine)
+    assert locate_browser(system, env, machine["home"], which=which, explicit=str(flag)) == str(flag)
     # a name on PATH works as well as a path
-    assert locate_browser(system, {"CHROMIUM": "chromium"}, machine["home"], which) == str(found)
+    assert locate_browser(system, {"CHROMIUM": "chromium"}, machine["home"], which=which) == str(found)
     # an explicit choice that names nothing gives None (submit refuses it), not some other browser
     missing = str(machine["home"] / "no-such-browser")
-    assert locate_browser(system, {"CHROMIUM": missing}, machine["home"], which) is None
-    assert locate_browser(system, env, machine["home"], which, explicit=missing) is None
+    assert locate_browser(system, {"CHROMIUM": missing}, machine["home"], which=which) is None
+    assert locate_browser(system, env, machine["home"], which=which, explicit=missing) is None
     # an empty $CHROMIUM is no choice
-    assert locate_browser(system, {"CHROMIUM": ""}, machine["home"], which) == str(found)
+    assert locate_browser(system, {"CHROMIUM": ""}, machine["home"], which=which) == str(found)
 
 
 def test_the_handout_readme_says_where_submit_looks_and_what_to_install() -> None:

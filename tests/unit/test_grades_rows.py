@@ -25,7 +25,7 @@ AUTO_POINTS = sum(q.points for q in ps1.QUESTIONS if not q.manual)
 
 def row(scores: dict, late: timedelta, status: str = "graded", extension: Extension | None = None) -> dict:
     entry = {"submitted": (DUE + late).isoformat(), "status": status, "messages": []}
-    return row_from_scores("Student", entry, scores, CELLS, DUE, extension)
+    return row_from_scores("Student", entry, scores, cells=CELLS, due=DUE, extension=extension)
 
 
 def test_on_time_keeps_every_point() -> None:

@@ -56,7 +56,7 @@ def test_defaults_match_the_course() -> None:
 )
 def test_penalty_bounds(score: float, seconds: float, percent: float) -> None:
     days = late_days(seconds, 0)
-    penalty = late_penalty(score, days, percent, 3)
+    penalty = late_penalty(score, days, percent, max_days=3)
     assert 0 <= penalty <= score + 1e-9
     if days == 0:
         assert penalty == 0

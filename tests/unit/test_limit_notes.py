@@ -31,7 +31,12 @@ def error(ename: str, evalue: str = "") -> dict:
 
 def test_a_run_within_every_limit_has_no_note() -> None:
     nb = notebook(("p1a_code", 1, [{"output_type": "stream", "name": "stdout", "text": "hello\n"}]))
-    assert limit_notes.notes(nb, [{"forks_refused": 0, "oom_kills": 0, "memory_errors": 0}], LIM, 30) == []
+    assert (
+        limit_notes.notes(
+            nb, [{"forks_refused": 0, "oom_kills": 0, "memory_errors": 0}], LIM, cell_timeout=30
+        )
+        == []
+    )
 
 
 def test_each_limit_of_a_finished_run_is_named_with_its_value() -> None:
@@ -42,7 +47,7 @@ def test_each_limit_of_a_finished_run_is_named_with_its_value() -> None:
         ("p3_code", 4, [error("OSError", "[Errno 27] File too large")]),
     )
     report = {"output_cut": [[1, 5000, 123]], "forks_refused": 4}
-    assert limit_notes.notes(nb, [report], LIM, 45) == [
+    assert limit_notes.notes(nb, [report], LIM, cell_timeout=45) == [
         "output of cell p1a_code cut at 5,000 characters (the limit); the cell ran to its end",
         "wall time: cell p1b_code ran longer than the limit of 45 s per cell and was interrupted",
         "memory: the notebook hit the sandbox's limit of 1,024 MiB in cell p2_code (MemoryError)",
@@ -54,13 +59,13 @@ def test_each_limit_of_a_finished_run_is_named_with_its_value() -> None:
 def test_an_output_cut_is_found_from_the_note_when_the_kernel_did_not_report_it() -> None:
     text = "x" * 10 + NOTE.format(cap=10, dropped=99)
     nb = notebook(("p2_code", 7, [{"output_type": "stream", "name": "stderr", "text": text}]))
-    assert limit_notes.notes(nb, [], LIM, 30) == [
+    assert limit_notes.notes(nb, [], LIM, cell_timeout=30) == [
         "output of cell p2_code cut at 10 characters (the limit); the cell ran to its end"
     ]
 
 
 def test_a_memory_error_the_cell_caught_is_still_named() -> None:
-    assert limit_notes.notes(notebook(("p1a_code", 1, [])), [{"memory_errors": 1}], LIM, 30) == [
+    assert limit_notes.notes(notebook(("p1a_code", 1, [])), [{"memory_errors": 1}], LIM, cell_timeout=30) == [
         "memory: the notebook hit the sandbox's limit of 1,024 MiB"
     ]
 
@@ -83,11 +88,17 @@ def test_a_stopped_run_names_the_limit_that_stopped_it() -> None:
         },
     }
     for words, report in cases.items():
-        assert limit_notes.failure("DeadKernelError", [report], LIM, 30) == words + limit_notes.NOT_GRADED
+        assert (
+            limit_notes.failure("DeadKernelError", [report], LIM, cell_timeout=30)
+            == words + limit_notes.NOT_GRADED
+        )
 
 
 def test_a_crash_with_no_limit_hit_is_not_blamed_on_a_limit() -> None:
-    assert limit_notes.failure("DeadKernelError", [{"returncode": 1, "memory_errors": 0}], LIM, 30) is None
+    assert (
+        limit_notes.failure("DeadKernelError", [{"returncode": 1, "memory_errors": 0}], LIM, cell_timeout=30)
+        is None
+    )
 
 
 def test_the_grader_probe_is_the_one_cell_the_kernel_does_not_cut() -> None:

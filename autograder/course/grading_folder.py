@@ -1,0 +1,58 @@
+"""What makes a folder a grading folder (`ps1 grade --out`), and which layout of it this is.
+
+`grade` writes MARKER at the top of its output folder. Commands recognise a grading folder by it, or,
+for folders made before it existed, by state.json beside a course/ folder. They refuse one (or a folder
+inside one) as the folder of students' zips, and bring a folder of an older layout up to date
+(`grading_course.upgrade`: configuration and templates rebuilt, grades kept in the gradebook).
+
+Layouts: 1, every folder made before the marker, whose course stored the gradebook as an absolute
+URL (a copy of the folder wrote the original's grades); 2, every stored path relative to the folder.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from autograder.course.state import STATE
+
+MARKER = ".grading-folder.json"
+LAYOUT = 2
+DISTRIBUTION = "ps1-bundle"  # pyproject's [project] name
+COURSE = "course"  # <out>/course: the class course (gradebook, source, feedback pages)
+
+
+def bundle_version() -> str:
+    """The installed version of the bundle, recorded in each folder it makes."""
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def is_grading_folder(path: Path) -> bool:
+    """Whether `path` is the output folder of a grading run (of any layout)."""
+    path = Path(path)
+    return (path / MARKER).is_file() or ((path / STATE).is_file() and (path / COURSE).is_dir())
+
+
+def enclosing_grading_folder(path: Path) -> Path | None:
+    """The grading folder `path` is, or lies inside; None when there is none."""
+    path = Path(path).resolve()
+    return next((p for p in (path, *path.parents) if is_grading_folder(p)), None)
+
+
+def layout(out: Path) -> int:
+    """The layout of grading folder `out` (1 when it has no marker)."""
+    try:
+        return int(json.loads((Path(out) / MARKER).read_text()).get("layout", 1))
+    except (OSError, ValueError, AttributeError):
+        return 1
+
+
+def write_marker(out: Path) -> None:
+    """Record that `out` is a grading folder of today's layout, made by this version."""
+    tmp = Path(out) / (MARKER + ".tmp")
+    tmp.write_text(json.dumps({"layout": LAYOUT, "made_by": f"{DISTRIBUTION} {bundle_version()}"}) + "\n")
+    tmp.replace(Path(out) / MARKER)
