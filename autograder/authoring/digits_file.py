@@ -22,6 +22,7 @@ from sklearn.model_selection import train_test_split
 
 from autograder import ps1
 from autograder.nbgrader_ext.digits import DIGITS_FILE
+from autograder.replace_file import replacing
 
 
 def sklearn_split() -> dict[str, np.ndarray]:
@@ -47,9 +48,8 @@ def sklearn_split() -> dict[str, np.ndarray]:
 
 def write_digits_file(path: Path = DIGITS_FILE) -> Path:
     """(Re)write the file (to a temporary name, then renamed); then run `make release` to copy it."""
-    tmp = path.with_name(path.name + ".partial.npz")
-    np.savez_compressed(tmp, **sklearn_split())
-    tmp.replace(path)
+    with replacing(path) as tmp:
+        np.savez_compressed(tmp, **sklearn_split())
     return path
 
 

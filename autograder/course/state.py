@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from autograder.replace_file import replace_text
+
 STATE = "state.json"
 
 
@@ -20,7 +22,5 @@ def load_state(out: Path) -> dict:
 
 
 def save_state(out: Path, state: dict) -> None:
-    """Write state.json atomically: a run killed mid-write leaves the previous state."""
-    tmp = Path(out) / (STATE + ".tmp")
-    tmp.write_text(json.dumps(state, indent=1, sort_keys=True))
-    tmp.replace(Path(out) / STATE)
+    """Write state.json whole: a run killed mid-write leaves the previous state."""
+    replace_text(Path(out) / STATE, json.dumps(state, indent=1, sort_keys=True))

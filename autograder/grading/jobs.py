@@ -70,6 +70,7 @@ class Result:
     started: str = ""  # ISO time (UTC) the worker began the job; with `seconds`, when it ran
     worker: str = ""  # host:pid that graded it
     summary: str = ""  # the summary on `feedback` ("" when none)
+    kernel_reports: list[dict[str, Any]] = field(default_factory=list)  # the sandbox's, per kernel
 
 
 def result_messages(result: Result, secure: bool) -> list[str]:

@@ -30,6 +30,7 @@ from typing import Any
 from nbgrader.api import Gradebook
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
+from traitlets import Unicode
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
@@ -56,8 +57,7 @@ from autograder.results.grades_table import row_from_scores
 CONFIG = "nbgrader_config.py"
 GRADEBOOK = ps1.GRADEBOOK_FILE
 
-# Sandbox reports of the kernels of the current job (see ReportingKernelManager).
-KERNEL_REPORTS: list[dict[str, Any]] = []
+KERNEL_REPORTS = "kernel_reports.jsonl"  # in the job's course: each kernel's post-mortem, one per line
 
 
 def warm_up() -> str:
@@ -105,20 +105,22 @@ def _grade_in(course: Path, job: Job, template: Template) -> Result:
     (submitted / NOTEBOOK).write_bytes(job.notebook)
     (submitted / "timestamp.txt").write_text(job.timestamp)
     cfg = load_config(course, template.secure)
+    cfg.ReportingKernelManager.report_file = str(course / KERNEL_REPORTS)
     api = _api(course, cfg)
     mode = _sandbox_mode(template.secure)
-    KERNEL_REPORTS.clear()
     auto = api.autograde(ASSIGNMENT, job.student, force=True, create=True)
+    reports = _kernel_reports(course)
     if not auto["success"]:
         log = auto.get("log", "") + auto.get("error", "")
-        return Result(job.student, "error", explain_failure(log, KERNEL_REPORTS, cfg), log, sandbox=mode)
+        why = explain_failure(log, reports, cfg)
+        return Result(job.student, "error", why, log, sandbox=mode, kernel_reports=reports)
     result = _read_grades(course, job.student)
-    result.sandbox = mode
+    result.sandbox, result.kernel_reports = mode, reports
     result.autograded = (course / "autograded" / job.student / ASSIGNMENT / NOTEBOOK).read_bytes()
     nb = json.loads(result.autograded)
     result.flags = list(nb.get("metadata", {}).get("autograder", {}).get("flags", []))
     # The notebook went on past each limit it hit, so it is graded; the instructor should still know.
-    notes = limit_hit(nb, KERNEL_REPORTS, cfg)
+    notes = limit_hit(nb, reports, cfg)
     result.message = "; ".join(notes)
     result.worker = worker_name()
     row = final_row(job, result, template.secure)
@@ -257,6 +259,13 @@ def explain_failure(log: str, reports: list[dict[str, Any]], cfg) -> str:
     return f"nbgrader autograde failed: {_last_error(log)}"
 
 
+def _kernel_reports(course: Path) -> list[dict[str, Any]]:
+    """The post-mortem reports the job's kernels left (ReportingKernelManager), oldest first."""
+    path = course / KERNEL_REPORTS
+    lines = path.read_text().splitlines() if path.exists() else []
+    return [json.loads(line) for line in lines]
+
+
 def _last_error(log: str) -> str:
     """The last `SomeError: text` line of nbgrader's log (not its closing "see the traceback" line)."""
     lines = [line.strip() for line in log.splitlines() if line.strip()]
@@ -274,16 +283,20 @@ def limit_hit(nb: dict, reports: list[dict[str, Any]], cfg) -> list[str]:
 
 
 class ReportingKernelManager(SandboxedKernelManager):
-    """The sandbox's kernel manager, keeping each kernel's post-mortem report for `explain_failure`.
+    """The sandbox's kernel manager, writing each kernel's post-mortem report to `report_file` (the
+    job's own) for `explain_failure` and `limit_hit`.
 
     nbclient drops its kernel manager after a run; the report (watchdog, OOM kills, exit status)
     would be lost with it.
     """
 
+    report_file = Unicode("", help="JSON-lines file that receives each kernel's report").tag(config=True)
+
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
-        if not restart:
-            KERNEL_REPORTS.append(dict(self.report))
+        if not restart and self.report_file:
+            with open(self.report_file, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(self.report, default=str) + "\n")
 
     cleanup_resources = _async_cleanup_resources  # type: ignore[assignment]
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder import ps1
+from autograder.replace_file import replacing
 
 IDENTITY = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 MATCH_COLUMNS = {"name": "Student", "login": "SIS Login ID", "sis": "SIS User ID", "id": "ID"}
@@ -202,14 +203,11 @@ def match(roster: Roster, rows: list[dict], match_by: str) -> tuple[dict[int, di
     return pairs, result
 
 
-def _write_temp(path: Path, header: list[str] | tuple[str, ...], rows: list[list[str]]) -> Path:
-    """The CSV written beside `path` as `<name>.tmp`; the caller renames it into place."""
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", newline="", encoding="utf-8") as fh:
+def _write_csv(path: Path, header: list[str] | tuple[str, ...], rows: list[list[str]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(header)
         writer.writerows(rows)
-    return tmp
 
 
 def write_canvas(
@@ -229,10 +227,11 @@ def write_canvas(
                 result.scored += 1
         lines.append([student.get(c, "") for c in IDENTITY] + [score])
     unmatched = [[u[c] for c in UNMATCHED_COLUMNS] for u in result.roster_unmatched + result.graded_unmatched]
-    tmp_import = _write_temp(out / IMPORT_FILE, [*IDENTITY, roster.column], lines)
-    tmp_unmatched = _write_temp(out / UNMATCHED_FILE, UNMATCHED_COLUMNS, unmatched)
-    result.import_file = tmp_import.replace(out / IMPORT_FILE)
-    result.unmatched_file = tmp_unmatched.replace(out / UNMATCHED_FILE)
+    # Both written before either replaces its file: a failure leaves the two previous files.
+    with replacing(out / UNMATCHED_FILE) as tmp_unmatched, replacing(out / IMPORT_FILE) as tmp_import:
+        _write_csv(tmp_import, [*IDENTITY, roster.column], lines)
+        _write_csv(tmp_unmatched, UNMATCHED_COLUMNS, unmatched)
+    result.import_file, result.unmatched_file = out / IMPORT_FILE, out / UNMATCHED_FILE
     return result
 
 

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from autograder.deadlines import parse_time
 from autograder.errors import InputError
 from autograder.ps1 import COURSE_TIMEZONE, ZIP_PREFIX
+from autograder.replace_file import replacing
 
 EXTENSIONS = "extensions.csv"  # in the output folder: used by every export when present
 
@@ -90,9 +91,8 @@ def install(out: Path, path: Path, due: datetime) -> None:
     target = Path(out) / EXTENSIONS
     if Path(path).resolve() == target.resolve():
         return
-    tmp = target.with_name(EXTENSIONS + ".tmp")
-    shutil.copyfile(path, tmp)
-    tmp.replace(target)
+    with replacing(target) as tmp:
+        shutil.copyfile(path, tmp)
 
 
 def unknown_students(extensions: dict[str, Extension], students: set[str]) -> list[str]:

@@ -20,6 +20,7 @@ from autograder.deadlines import parse_time
 from autograder.errors import InputError
 from autograder.nbgrader_ext import late_policy
 from autograder.ps1 import ASSIGNMENT, NOTEBOOK_ID
+from autograder.replace_file import replacing
 from autograder.results import extensions
 from autograder.results.extensions import Extension
 
@@ -146,11 +147,9 @@ def export(out: Path) -> list[dict]:
                 student_row(gb, student, entry, cells=cells, due=due, extension=extended.get(student))
             )
     columns = BASE_COLUMNS + [c["grade_id"] for c in cells]
-    tmp = out / "grades.csv.tmp"
-    with tmp.open("w", newline="", encoding="utf-8") as fh:
+    with replacing(out / "grades.csv") as tmp, tmp.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=columns)
         writer.writeheader()
         for row in rows:
             writer.writerow({k: row.get(k, "") for k in columns})
-    tmp.replace(out / "grades.csv")
     return rows

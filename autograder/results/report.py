@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from autograder import ps1
+from autograder.replace_file import replacing
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -175,9 +176,9 @@ def figure(data: ReportData) -> Figure:
 def make_report(out: Path, rows: list[dict]) -> Path:
     """Draw `<out>/report.png` from grades.csv rows."""
     path = Path(out) / "report.png"
-    tmp = path.with_name("report.tmp.png")
-    figure(report_data(rows)).savefig(tmp, dpi=DPI)
-    return tmp.replace(path)
+    with replacing(path) as tmp:
+        figure(report_data(rows)).savefig(tmp, dpi=DPI)
+    return path
 
 
 def table(rows: list[dict]) -> str:
