@@ -13,6 +13,7 @@ nothing else, so no grade, status or message can change.
 from __future__ import annotations
 
 import csv
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from autograder.similarity.flags import threshold
 
 FOLDER = "similarity"
 LISTED = 50  # pairs on the index page (and with a page of their own) beyond the flagged ones
+WORKERS = max(1, len(os.sched_getaffinity(0)))  # comparing processes: one per core
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STYLE = (TEMPLATES / "similarity.css").read_text(encoding="utf-8")
 
@@ -98,18 +100,17 @@ def _written_parts(text: str, start: int, slices) -> list[tuple[str, bool]]:
     return parts
 
 
-def _cells(answers: dict[str, Answers], pair: compare.Pair, prints) -> list[dict]:
+def _cells(answers: dict[str, Answers], pair: compare.Pair, marks: dict) -> list[dict]:
     cells = []
     for kind in compare.KINDS:
-        slices = compare.matches(prints[pair.a][kind], prints[pair.b][kind])
-        starts = {s: 0 for s in (pair.a, pair.b)}
+        starts = {pair.a: 0, pair.b: 0}
         texts = {s: getattr(answers[s], kind) for s in (pair.a, pair.b)}
         for grade_id in texts[pair.a]:
             sides = []
             for side, student in enumerate((pair.a, pair.b)):
                 text = texts[student][grade_id]
                 cut = _code_parts if kind == "code" else _written_parts
-                sides.append({"student": student, "parts": cut(text, starts[student], slices[side])})
+                sides.append({"student": student, "parts": cut(text, starts[student], marks[kind][side])})
                 starts[student] += len(text) + 2
             cells.append({"grade_id": grade_id, "kind": kind, "sides": sides})
     return cells
@@ -119,29 +120,30 @@ def _flagged(pair: compare.Pair, bars: dict[str, float]) -> str:
     return ", ".join(kind for kind in compare.KINDS if getattr(pair, kind) >= bars[kind])
 
 
-def write_report(out: Path, found: ClassAnswers) -> Path:
+def write_report(out: Path, found: ClassAnswers, workers: int = WORKERS) -> Path:
     """Compare the class and write `OUT/similarity/`; return the index page."""
-    boiler = compare.boilerplate(found.release)
-    prints = {
-        s: {k: compare.fingerprint(a.text(k), k, boiler[k]) for k in compare.KINDS}
-        for s, a in found.students.items()
-    }
-    pairs = compare.compare_all(prints)
-    bars = {k: threshold([getattr(p, k) for p in pairs]) for k in compare.KINDS}
+    texts = {s: {k: a.text(k) for k in compare.KINDS} for s, a in found.students.items()}
+    release = {k: found.release.text(k) for k in compare.KINDS}
+    with compare.Comparison(texts, release, workers) as comparison:
+        pairs = comparison.pairs()
+        bars = {k: threshold(k, [getattr(p, k) for p in pairs]) for k in compare.KINDS}
+        flagged = [p for p in pairs if _flagged(p, bars)]
+        listed = sorted(
+            flagged + [p for p in pairs if not _flagged(p, bars)][:LISTED], key=lambda p: (-p.total, p.a, p.b)
+        )
+        marks = comparison.marks(listed)
     folder = out / FOLDER
     (folder / "pairs").mkdir(parents=True, exist_ok=True)
     install_mathjax(folder)
-    listed = [p for p in pairs if _flagged(p, bars)] + [p for p in pairs if not _flagged(p, bars)][:LISTED]
-    listed.sort(key=lambda p: (-p.total, p.a, p.b))
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["j2"]))
-    for pair in listed:
+    for pair, mark in zip(listed, marks, strict=True):
         page = env.get_template("pair.html.j2").render(
             a=pair.a,
             b=pair.b,
             code=pair.code,
             written=pair.written,
             flagged=_flagged(pair, bars),
-            cells=_cells(found.students, pair, prints),
+            cells=_cells(found.students, pair, mark),
             style=STYLE,
             mathjax_settings=page_mathjax(),
         )
