@@ -32,6 +32,18 @@ from autograder.similarity.flags import threshold
 
 FOLDER = "similarity"
 LISTED = 50  # pairs on the index page (and with a page of their own) beyond the flagged ones
+HEADER = [
+    "student_a",
+    "student_b",
+    "code",
+    "written",
+    "total",
+    "code_rank",
+    "written_rank",
+    "flagged",
+    "page",
+]
+MAX_PAGES = 200  # at most this many pairs get a page (the most alike): the rest are in pairs.csv
 WORKERS = max(1, len(os.sched_getaffinity(0)))  # comparing processes: one per core
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STYLE = (TEMPLATES / "similarity.css").read_text(encoding="utf-8")
@@ -128,9 +140,8 @@ def write_report(out: Path, found: ClassAnswers, workers: int = WORKERS) -> Path
         pairs = comparison.pairs()
         bars = {k: threshold(k, [getattr(p, k) for p in pairs]) for k in compare.KINDS}
         flagged = [p for p in pairs if _flagged(p, bars)]
-        listed = sorted(
-            flagged + [p for p in pairs if not _flagged(p, bars)][:LISTED], key=lambda p: (-p.total, p.a, p.b)
-        )
+        shown = flagged + [p for p in pairs if not _flagged(p, bars)][:LISTED]
+        listed = sorted(shown, key=lambda p: (-p.total, p.a, p.b))[:MAX_PAGES]
         marks = comparison.marks(listed)
     folder = out / FOLDER
     (folder / "pairs").mkdir(parents=True, exist_ok=True)
@@ -169,18 +180,34 @@ def write_report(out: Path, found: ClassAnswers, workers: int = WORKERS) -> Path
         rows=rows,
         bars=bars,
         style=STYLE,
-        notes=[f"not compared: {m}" for m in found.missing],
+        notes=[f"not compared: {m}" for m in found.missing] + _unlisted(flagged, listed),
     )
     with replacing(folder / "index.html") as tmp:
         tmp.write_text(index, encoding="utf-8")
     return folder / "index.html"
 
 
+def _unlisted(flagged: list[compare.Pair], listed: list[compare.Pair]) -> list[str]:
+    left = len(set(flagged) - set(listed))
+    if not left:
+        return []
+    return [f"{left} more flagged pair(s) than the {MAX_PAGES} shown: every pair is in pairs.csv"]
+
+
 def _write_csv(path: Path, pairs: list[compare.Pair], bars: dict[str, float], *, pages: set[str]) -> None:
     with replacing(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["student_a", "student_b", "code", "written", "total", "flagged", "page"])
+        writer.writerow(HEADER)
+        ranks = {kind: _ranks(pairs, kind) for kind in compare.KINDS}
         for p in pairs:
             page = _page_name(p) if _page_name(p) in pages else ""
-            row = [p.a, p.b, f"{p.code:.3f}", f"{p.written:.3f}", f"{p.total:.3f}", _flagged(p, bars), page]
-            writer.writerow(row)
+            scores = [f"{p.code:.3f}", f"{p.written:.3f}", f"{p.total:.3f}"]
+            writer.writerow(
+                [p.a, p.b, *scores, ranks["code"][p], ranks["written"][p], _flagged(p, bars), page]
+            )
+
+
+def _ranks(pairs: list[compare.Pair], kind: str) -> dict[compare.Pair, int]:
+    """Each pair's place when ranked by one kind alone (1: the most alike)."""
+    ordered = sorted(pairs, key=lambda p: (-getattr(p, kind), p.a, p.b))
+    return {p: i for i, p in enumerate(ordered, 1)}

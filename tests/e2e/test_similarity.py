@@ -57,6 +57,8 @@ def test_each_planted_copy_ranks_above_every_independent_pair(graded: Path, plan
     honest = max(float(r[kind]) for p, r in found.items() if independent(p))
     assert float(copy[kind]) > honest, (planted, copy, honest)
     assert kind in copy["flagged"] and copy["page"]
+    planted_in_kind = sum(CATEGORY[name] == kind for name in PLANTED)
+    assert int(copy[f"{kind}_rank"]) <= planted_in_kind
 
 
 def test_no_independent_pair_is_flagged(graded: Path) -> None:
