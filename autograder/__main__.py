@@ -15,6 +15,7 @@ COMMANDS = {
     "manual": "instructor: import a student,question,points CSV of manual grades",
     "feedback": "instructor: rebuild every feedback page from the current gradebook",
     "export": "instructor: rewrite grades.csv (late penalty on the current total) and the feedback pages",
+    "similarity": "instructor: pairs of students whose answers are alike (after grade; changes no grade)",
     "submit": "student: check PS1.ipynb and make PS1_<FullName>.zip",
     "handout": "instructor: write the student handout dist/PS1/ and dist/PS1.zip (no answers in it)",
 }

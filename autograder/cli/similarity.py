@@ -1,0 +1,33 @@
+"""`ps1 similarity <out>` (after `ps1 grade`): pairs of students whose answers are alike, to weigh.
+
+Writes `<out>/similarity/`: index.html (pairs ranked by code + written similarity, flagged ones
+marked), pairs.csv, distribution.png and a side-by-side page per listed pair. It only reads the
+grading folder: no grade, status or message changes. A notebook that cannot be read is named; the
+other students are still compared, and the command then exits with status 2.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from autograder.cli.parsing import command_parser
+from autograder.similarity.report import read_class, write_report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = command_parser("similarity", __doc__)
+    parser.add_argument("out", type=Path, help="the --out folder of `ps1 grade`")
+    args = parser.parse_args(argv)
+    out = args.out.resolve()
+    found = read_class(out)
+    index = write_report(out, found)
+    print(f"compared {len(found.students)} students; report: {index}")
+    if found.missing:
+        print(
+            f"ps1 similarity: error: {len(found.missing)} notebook(s) not compared: "
+            f"{'; '.join(found.missing)} (every other student was)",
+            file=sys.stderr,
+        )
+        return 2
+    return 0
