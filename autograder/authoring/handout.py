@@ -54,7 +54,7 @@ HERE = Path(__file__).resolve().parent
 
 if __name__ == "__main__":
     assignment = Assignment.read(HERE / "{package}" / "{facts}")
-    sys.exit(command.main(sys.argv[1:], assignment, HERE / assignment.notebook, "python submit.py"))
+    sys.exit(command.main(sys.argv[1:], assignment, HERE / assignment.notebook, prog="python submit.py"))
 '''
 
 
