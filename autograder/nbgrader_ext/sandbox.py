@@ -8,7 +8,8 @@ this module provides:
 - `SandboxedKernelManager`: a jupyter_client manager that always launches that kernelspec, with
   a private socket directory, a per-notebook wall-clock watchdog and a post-mortem report;
 - `SandboxedExecute` / `configure_nbgrader(c)`: the nbgrader route (config only);
-- `execute_notebook(...)`: the grading-worker route, returning an `ExecutionResult`;
+- `run_sandboxed(...)`: one notebook run in the sandbox outside nbgrader, returning an
+  `ExecutionResult` (the sandbox's own tests use it; grading goes through nbgrader's route);
 - `sandbox_mode()`: "bwrap" or "rlimits-only" (the loud fallback when bwrap cannot run).
 
 nbgrader (0.9.6) configuration, in nbgrader_config.py:
@@ -74,7 +75,7 @@ __all__ = [
     "SandboxedExecute",
     "SandboxedKernelManager",
     "configure_nbgrader",
-    "execute_notebook",
+    "run_sandboxed",
     "sandbox_mode",
     "sandbox_warning",
     "write_kernelspec",
@@ -393,7 +394,7 @@ class ExecutionResult:
         return self.status == "ok"
 
 
-def execute_notebook(
+def run_sandboxed(
     path_in: str | Path,
     path_out: str | Path,
     workdir: str | Path,

@@ -1,7 +1,7 @@
 """The sandboxed kernel against hostile notebooks: real kernels, real bwrap, no mocks.
 
 Each hostile behaviour is a small notebook (tests/helpers/cheating/sandbox_escapes.py) executed through
-the sandbox's `execute_notebook`; the last tests run real `nbgrader autograde` on a tiny course with the
+the sandbox's `run_sandboxed`; the last tests run real `nbgrader autograde` on a tiny course with the
 sandbox configured.
 Timings (kernel start, autograde both ways) are printed: run with `-s` to see them.
 """
@@ -36,9 +36,9 @@ from autograder.nbgrader_ext.sandbox import (
     SandboxedExecute,
     SandboxedKernelManager,
     configure_nbgrader,
-    execute_notebook,
     font_list,
     resolve_mode,
+    run_sandboxed,
     sandbox_mode,
     sandbox_warning,
 )
@@ -58,7 +58,7 @@ def run_case(name: str, tmp_path: Path, targets: dict | None = None, **limits: i
         (work / "targets.json").write_text(json.dumps(targets))
     nb_in = build_notebook(name, tmp_path / f"{name}.ipynb")
     nb_out = tmp_path / f"{name}.out.ipynb"
-    result = execute_notebook(nb_in, nb_out, work, limits=limits or None)
+    result = run_sandboxed(nb_in, nb_out, work, limits=limits or None)
     nb = nbformat.read(str(nb_out), as_version=4)
     text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
     return result, text
@@ -253,7 +253,7 @@ def run_cells(cells: list[str], tmp_path: Path, **limits: int):
     work.mkdir(exist_ok=True)
     nb_in, nb_out = tmp_path / "cells.ipynb", tmp_path / "cells.out.ipynb"
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells]), nb_in)
-    result = execute_notebook(nb_in, nb_out, work, limits=limits or None)
+    result = run_sandboxed(nb_in, nb_out, work, limits=limits or None)
     nb = nbformat.read(str(nb_out), as_version=4)
     texts = ["".join(o.get("text", "") + o.get("evalue", "") for o in c.get("outputs", [])) for c in nb.cells]
     return result, texts
@@ -312,7 +312,7 @@ def test_refuses_a_workdir_that_exposes_the_grader(tmp_path: Path) -> None:
     nb_in = build_notebook("env", tmp_path / "env.ipynb")
     for workdir in (tmp_path, REPO, REPO / ".venv" / ".."):
         with pytest.raises(ValueError, match="refusing to sandbox"):
-            execute_notebook(nb_in, tmp_path / "out.ipynb", workdir)
+            run_sandboxed(nb_in, tmp_path / "out.ipynb", workdir)
 
 
 @needs_bwrap
