@@ -169,16 +169,17 @@ def _nbgrader_time(when: datetime) -> datetime:
     return when.astimezone(UTC).replace(tzinfo=None)  # naive UTC, as nbgrader stores times
 
 
-def make_job(run: Run, cand: Candidate, checks: tuple[list[str], list[str]]) -> tuple[Job, list[str]]:
+def make_job(
+    course: Path, cand: Candidate, checks: tuple[list[str], list[str]], *, scratch: str
+) -> tuple[Job, list[str]]:
     """Validate the zip here (collect.py) and make the worker's job; SubmissionError if ungradable."""
-    course = run.course
     sub = read_collected(cand.path) if cand.path.suffix == ".ipynb" else read_submission(cand.path)
     nb, _ = check_notebook(sub.notebook, *checks)
     release = json.loads((course / "release" / ASSIGNMENT / NOTEBOOK).read_text(encoding="utf-8"))
     nb, restored = restore_missing_cells(nb, release)
     data = sub.notebook if not restored else json.dumps(nb, indent=1).encode()
     stamp = cand.submitted.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
-    return Job(cand.student, data, stamp, run.scratch), sub.warnings + restored
+    return Job(cand.student, data, stamp, scratch), sub.warnings + restored
 
 
 def _write_files(course: Path, job: Job, result: Result) -> None:
@@ -357,7 +358,7 @@ def _grade_all(run_: Run, todo: list, pool) -> float:
     for cand, older in todo:
         waiting = Pending(cand, _entry(cand), older)
         try:
-            job, warns = make_job(run_, cand, checks)
+            job, warns = make_job(run_.course, cand, checks, scratch=run_.scratch)
         except SubmissionError as exc:
             _commit(run_, waiting, record_invalid(run_, waiting, exc))
             continue

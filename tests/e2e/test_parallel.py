@@ -173,7 +173,7 @@ def test_jobs_carry_no_path_or_url_of_the_coordinator(zips: Path, reference: dic
     template = coordinator.make_template(cd.template_files(course, parse_time("2017-01-12 12:00")), True)
     cand = coordinator.find_candidates(zips, {})[0]["AdaLovelace"][0]
     checks = ([c["grade_id"] for c in cd.graded_cells() if not c["manual"]], cd.all_cell_ids(course))
-    job, _ = coordinator.make_job(course, cand, checks, coordinator.scratch_name(out))
+    job, _ = coordinator.make_job(course, cand, checks, scratch=coordinator.scratch_name(out))
     payload = pickle.dumps((job, template))
     for secret in (str(tmp_path), "secret-books", "class.db", str(zips)):
         assert secret.encode() not in payload, secret
@@ -187,7 +187,9 @@ def test_jobs_carry_no_path_or_url_of_the_coordinator(zips: Path, reference: dic
         bad = zips.parent / "bad"
         bad.mkdir()
         (bad / "PS1_Broken.zip").write_bytes(b"PK\x03\x04 not really")
-        coordinator.make_job(course, coordinator.find_candidates(bad, {})[0]["Broken"][0], checks, "x")
+        coordinator.make_job(
+            course, coordinator.find_candidates(bad, {})[0]["Broken"][0], checks, scratch="x"
+        )
 
 
 def test_flags_and_a_weaker_sandbox_reach_the_message() -> None:
