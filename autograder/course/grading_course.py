@@ -31,6 +31,7 @@ from autograder.course.grading_folder import COURSE, LAYOUT, layout, write_marke
 from autograder.machine_cache import cache_dir
 from autograder.nbgrader_ext.feedback_math import install_mathjax
 from autograder.ps1 import ASSIGNMENT, NOTEBOOK, SOURCE_DIR
+from autograder.replace_file import replacing
 
 DEFAULT_DB = ps1.GRADEBOOK_FILE
 STAMP = "source_digest.json"
@@ -198,9 +199,8 @@ def prepare(
     if fresh:
         # Same source, same config: the class gradebook would be the template's. Copying it saves a
         # generate_assignment, whose fresh database costs an `alembic` subprocess (~2 s).
-        partial = course / (DEFAULT_DB + ".partial")
-        shutil.copyfile(tpl / DEFAULT_DB, partial)
-        partial.replace(course / DEFAULT_DB)  # a run killed mid-copy leaves no half database
+        with replacing(course / DEFAULT_DB) as partial:  # a run killed mid-copy leaves no half database
+            shutil.copyfile(tpl / DEFAULT_DB, partial)
         shutil.copytree(tpl / "release", course / "release")
     else:
         _generate(course)

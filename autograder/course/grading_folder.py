@@ -16,6 +16,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from autograder.course.state import STATE
+from autograder.replace_file import replace_text
 
 MARKER = ".grading-folder.json"
 LAYOUT = 2
@@ -53,6 +54,5 @@ def layout(out: Path) -> int:
 
 def write_marker(out: Path) -> None:
     """Record that `out` is a grading folder of today's layout, made by this version."""
-    tmp = Path(out) / (MARKER + ".tmp")
-    tmp.write_text(json.dumps({"layout": LAYOUT, "made_by": f"{DISTRIBUTION} {bundle_version()}"}) + "\n")
-    tmp.replace(Path(out) / MARKER)
+    marker = {"layout": LAYOUT, "made_by": f"{DISTRIBUTION} {bundle_version()}"}
+    replace_text(Path(out) / MARKER, json.dumps(marker) + "\n")
