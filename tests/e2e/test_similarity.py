@@ -114,6 +114,7 @@ def test_the_pages_in_a_browser(graded: Path) -> None:
         assert "evidence for a person to weigh" in page.inner_text("body")
         assert page.locator("img[src='distribution.png']").evaluate("img => img.naturalWidth") > 0
         page.locator("tr", has_text="Reworded").filter(has_text="Curie").locator("a").click()
+        page.wait_for_load_state("load")
         page.wait_for_function("() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0")
         page.wait_for_timeout(500)
         assert page.title().startswith("Curie and Reworded")
@@ -122,5 +123,8 @@ def test_the_pages_in_a_browser(graded: Path) -> None:
         assert page.locator(".MathJax_Error").count() == 0
         page.go_back()
         page.locator("tr", has_text="Renamed").filter(has_text="Ada").locator("a").click()
+        # A click returns once the navigation commits; count() does not wait for the page to parse.
+        page.wait_for_url("**/Ada__Renamed.html")
+        page.wait_for_load_state("load")
         assert page.locator("pre.code mark").count() >= 4
         browser.close()
