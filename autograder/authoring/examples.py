@@ -18,7 +18,8 @@ import zipfile
 from pathlib import Path
 
 from autograder.course import grading_course as cd
-from autograder.ps1 import ASSIGNMENT, EXAMPLES_DIR, NOTEBOOK, QUESTIONS
+from autograder.course.layout import Course
+from autograder.ps1 import EXAMPLES_DIR, NOTEBOOK, QUESTIONS
 
 FIXED = (2017, 1, 1, 0, 0, 0)
 MARKER = re.compile(r"^\s*#*\s*(BEGIN|END) SOLUTION\s*$")
@@ -86,10 +87,10 @@ def _nb_bytes(nb: dict) -> bytes:
 def release_notebook(source: Path | None = None) -> tuple[dict, dict]:
     """(release, source) notebooks, the release made by nbgrader in a temporary course."""
     with tempfile.TemporaryDirectory(prefix="ps1-examples-") as tmp:
-        course = Path(tmp) / "course"
-        cd.prepare(course, source)
-        release = json.loads((course / "release" / ASSIGNMENT / NOTEBOOK).read_text())
-        src = json.loads((course / "source" / ASSIGNMENT / NOTEBOOK).read_text())
+        course = Course(Path(tmp) / "course")
+        cd.prepare(course.root, source)
+        release = json.loads(course.release_notebook.read_text())
+        src = json.loads(course.source_notebook.read_text())
     return release, src
 
 

@@ -25,11 +25,11 @@ import nbformat
 from nbclient import NotebookClient
 
 from autograder.course import grading_course
+from autograder.course.layout import Course
 from autograder.nbgrader_ext.digits import DIGITS_FILE
 from autograder.ps1 import (
     ASSIGNMENT,
     COURSE_DIR,
-    NOTEBOOK,
     PAIRED_SCRIPT,
     SOLUTION_NOTEBOOK,
     SOURCE_DIR,
@@ -42,13 +42,13 @@ PAIR_FORMAT = {"extension": ".py", "format_name": "percent"}
 
 def generate_release(tmpdir: str | Path) -> Path:
     """`generate_assignment` on a copy of the course under `tmpdir`; return the release notebook."""
-    course = Path(tmpdir) / "course"
-    shutil.copytree(COURSE_DIR / "source", course / "source")
-    shutil.copy2(COURSE_DIR / "nbgrader_config.py", course / "nbgrader_config.py")
-    result = grading_course.api(course).generate_assignment(ASSIGNMENT, force=True, create=True)
+    original, course = Course(COURSE_DIR), Course(Path(tmpdir) / "course")
+    shutil.copytree(original.sources, course.sources)
+    shutil.copy2(original.config_file, course.config_file)
+    result = grading_course.api(course.root).generate_assignment(ASSIGNMENT, force=True, create=True)
     if not result["success"]:
         raise RuntimeError("nbgrader generate_assignment failed:\n" + result.get("log", ""))
-    return course / "release" / ASSIGNMENT / NOTEBOOK
+    return course.release_notebook
 
 
 def comparable(path: str | Path) -> list[tuple]:

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from autograder import ps1
 from autograder.cli.parsing import command_parser, positive_int
+from autograder.course.layout import EXTENSIONS_FILE
 from autograder.grading import coordinator
 from autograder.grading.inputs import parse_due, read_times
 from autograder.grading.jobs import FatalGradingError
 from autograder.grading.request import DEFAULT_OUT, GradeRequest
-from autograder.results.extensions import EXTENSIONS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--extensions",
         type=Path,
-        help=f"CSV of student,due or student,days rows; kept as OUT/{EXTENSIONS}, used whenever present",
+        help=f"CSV of student,due or student,days rows; kept as OUT/{EXTENSIONS_FILE}, used whenever present",
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default ./grading)")
     parser.add_argument("--force", action="store_true", help="regrade every zip, changed or not")

@@ -9,33 +9,32 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
-import logging
 import os
 import shutil
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-import nbgrader.api
-from alembic.script import ScriptDirectory
 from nbgrader.api import Gradebook
 from nbgrader.apps import NbGraderAPI
-from nbgrader.coursedir import CourseDirectory
-from nbgrader.dbutil import ALEMBIC_DIR
 from sqlalchemy.engine import make_url
 from traitlets.config import Config
-from traitlets.config.loader import PyFileConfigLoader
 
 from autograder import ps1
-from autograder.course.grading_folder import COURSE, LAYOUT, layout, write_marker
+from autograder.course.grading_folder import LAYOUT, layout, write_marker
+from autograder.course.layout import (
+    CONFIG_FILE,
+    Course,
+    GradingFolder,
+    nbgrader_api,
+    nbgrader_config,
+    nbgrader_setup,
+)
 from autograder.machine_cache import cache_dir
 from autograder.nbgrader_ext.feedback_math import install_mathjax
-from autograder.ps1 import ASSIGNMENT, NOTEBOOK, SOURCE_DIR
+from autograder.ps1 import ASSIGNMENT, SOURCE_DIR
 from autograder.replace_file import replacing
 
 DEFAULT_DB = ps1.GRADEBOOK_FILE
-STAMP = "source_digest.json"
-TEMPLATE_DIR = ".template"  # <out>/.template: the workers' course, coordinator-only on disk
 
 # Appended to the copied nbgrader_config.py of the grading course and of the workers' template.
 GRADING_CONFIG = """
@@ -96,19 +95,20 @@ def source_digest(source_dir: Path) -> str:
 def _copy_source(course: Path, source: Path | None) -> None:
     """Copy the source assignment (default: nbgrader_course/source/ps1) and its nbgrader_config.py."""
     source = source if source is not None else SOURCE_DIR
-    shutil.copytree(source, course / "source" / ASSIGNMENT, dirs_exist_ok=True)
-    cfg = source.parent.parent / "nbgrader_config.py"
-    if cfg.exists() and cfg.resolve() != (course / "nbgrader_config.py").resolve():
-        shutil.copy(cfg, course / "nbgrader_config.py")
+    target = Course(course)
+    shutil.copytree(source, target.source_dir, dirs_exist_ok=True)
+    cfg = source.parent.parent / CONFIG_FILE  # the nbgrader course folder holding source/<id>/
+    if cfg.exists() and cfg.resolve() != target.config_file.resolve():
+        shutil.copy(cfg, target.config_file)
 
 
 def default_db_url(course: Path) -> str:
     """The class gradebook when no --db is given: SQLite in the course folder."""
-    return f"sqlite:///{Path(course).resolve() / DEFAULT_DB}"
+    return Course(Path(course).resolve()).sqlite_url
 
 
 def _stamp(course: Path) -> dict:
-    stamp = Path(course) / STAMP
+    stamp = Course(Path(course)).digest_file
     return json.loads(stamp.read_text()) if stamp.exists() else {}
 
 
@@ -120,7 +120,7 @@ def given_db(course: Path) -> str | None:
     # Layout 1 recorded even the default as an absolute URL: a course holding its own gradebook.db
     # used the default, wherever the folder was then.
     old = recorded.get("db_url")
-    return None if not old or (Path(course) / DEFAULT_DB).exists() else old
+    return None if not old or Course(Path(course)).gradebook_file.exists() else old
 
 
 def given_db_line(course: Path) -> str | None:
@@ -146,7 +146,7 @@ def grading_config(secure: bool) -> str:
 
 
 def _base_config(course: Path) -> str:
-    cfg = course / "nbgrader_config.py"
+    cfg = Course(course).config_file
     base = cfg.read_text() if cfg.exists() else "c = get_config()  # noqa: F821\n"
     return base if "get_config()" in base else "c = get_config()  # noqa: F821\n" + base
 
@@ -177,34 +177,34 @@ def prepare(
     """
     course = Path(course).resolve()
     course.mkdir(parents=True, exist_ok=True)
+    where = Course(course)
     if mathjax:
-        install_mathjax(course / "feedback")  # what the feedback pages typeset their math with
+        install_mathjax(where.feedback_dir)  # what the feedback pages typeset their math with
     src_dir = source if source is not None else SOURCE_DIR
     digest = source_digest(src_dir)
     url = db or default_db_url(course)
     wanted = {"digest": digest, "db": db, "secure": secure, "layout": LAYOUT}
-    stamp = course / STAMP
     if not rebuild and _stamp(course) == wanted:
         return digest
-    shutil.rmtree(course / "source", ignore_errors=True)
-    shutil.rmtree(course / "release", ignore_errors=True)
-    (course / "nbgrader_config.py").unlink(missing_ok=True)
+    shutil.rmtree(where.sources, ignore_errors=True)
+    shutil.rmtree(where.releases, ignore_errors=True)
+    where.config_file.unlink(missing_ok=True)
     _copy_source(course, source)
     base = _base_config(course)
-    (course / "nbgrader_config.py").write_text(
+    where.config_file.write_text(
         base + grading_config(secure) + CLASS_CONFIG.format(db=db, gradebook=DEFAULT_DB)
     )
-    tpl = _build_template_course(course, base, secure)
-    fresh = url == default_db_url(course) and not (course / DEFAULT_DB).exists()
+    tpl = Course(_build_template_course(course, base, secure))
+    fresh = url == default_db_url(course) and not where.gradebook_file.exists()
     if fresh:
         # Same source, same config: the class gradebook would be the template's. Copying it saves a
-        # generate_assignment, whose fresh database costs an `alembic` subprocess (~2 s).
-        with replacing(course / DEFAULT_DB) as partial:  # a run killed mid-copy leaves no half database
-            shutil.copyfile(tpl / DEFAULT_DB, partial)
-        shutil.copytree(tpl / "release", course / "release")
+        # generate_assignment and the fresh database's migration.
+        with replacing(where.gradebook_file) as partial:  # a run killed mid-copy leaves no half database
+            shutil.copyfile(tpl.gradebook_file, partial)
+        shutil.copytree(tpl.releases, where.releases)
     else:
         _generate(course)
-    stamp.write_text(json.dumps(wanted))
+    where.digest_file.write_text(json.dumps(wanted))
     return digest
 
 
@@ -214,7 +214,7 @@ def upgrade(out: Path) -> bool:
     out = Path(out).resolve()
     if layout(out) == LAYOUT:
         return False
-    course = out / COURSE
+    course = GradingFolder(out).course.root
     prepare(course, db=given_db(course), secure=_stamp(course).get("secure", True), rebuild=True)
     write_marker(out)
     return True
@@ -222,7 +222,7 @@ def upgrade(out: Path) -> bool:
 
 def template_dir(course: Path) -> Path:
     """The workers' template course, next to the class course (never sent as a path)."""
-    return Path(course).resolve().parent / TEMPLATE_DIR
+    return GradingFolder(Path(course).resolve().parent).template.root
 
 
 def _build_template_course(course: Path, base_config: str, secure: bool) -> Path:
@@ -231,8 +231,8 @@ def _build_template_course(course: Path, base_config: str, secure: bool) -> Path
     tpl = template_dir(course)
     shutil.rmtree(tpl, ignore_errors=True)
     tpl.mkdir(parents=True)
-    shutil.copytree(course / "source", tpl / "source")
-    (tpl / "nbgrader_config.py").write_text(base_config + grading_config(secure))
+    shutil.copytree(Course(course).sources, Course(tpl).sources)
+    Course(tpl).config_file.write_text(base_config + grading_config(secure))
     key = generated_key(tpl)
     if not _copy_generated(template_cache() / key, tpl):
         _generate(tpl)
@@ -241,9 +241,9 @@ def _build_template_course(course: Path, base_config: str, secure: bool) -> Path
 
 
 # generate_assignment's output (the release notebook and a fresh gradebook) depends only on the
-# source folder, the config and nbgrader's version, and costs ~0.3-0.4 s of every new grading folder's
-# start. So it is kept in the machine's cache and copied; anything wrong with the cache means generating.
-GENERATED = (DEFAULT_DB, "release")
+# source folder, the config and nbgrader's version, and is part of every new grading folder's start
+# (benchmarks/README.md). So it is kept in the machine's cache, itself laid out as a course, and
+# copied; anything wrong with the cache means generating.
 
 
 def template_cache() -> Path:
@@ -253,8 +253,8 @@ def template_cache() -> Path:
 
 def generated_key(tpl: Path) -> str:
     """What generate_assignment's output depends on: source files, config text, package versions."""
-    h = hashlib.sha256(source_digest(tpl / "source").encode())
-    h.update((tpl / "nbgrader_config.py").read_bytes())
+    h = hashlib.sha256(source_digest(Course(tpl).sources).encode())
+    h.update(Course(tpl).config_file.read_bytes())
     for package in ("nbgrader", "nbformat", "nbconvert", "sqlalchemy"):
         h.update(f"|{package}={importlib.metadata.version(package)}".encode())
     return h.hexdigest()[:32]
@@ -262,14 +262,15 @@ def generated_key(tpl: Path) -> str:
 
 def _copy_generated(kept: Path, tpl: Path) -> bool:
     """Copy a kept output into `tpl`; False (and nothing copied) if there is none or it is unreadable."""
-    if not all((kept / name).exists() for name in GENERATED):
+    kept, tpl = Course(kept), Course(tpl)
+    if not (kept.gradebook_file.exists() and kept.releases.exists()):
         return False
     try:
-        shutil.copyfile(kept / DEFAULT_DB, tpl / DEFAULT_DB)
-        shutil.copytree(kept / "release", tpl / "release")
+        shutil.copyfile(kept.gradebook_file, tpl.gradebook_file)
+        shutil.copytree(kept.releases, tpl.releases)
     except OSError:
-        (tpl / DEFAULT_DB).unlink(missing_ok=True)
-        shutil.rmtree(tpl / "release", ignore_errors=True)
+        tpl.gradebook_file.unlink(missing_ok=True)
+        shutil.rmtree(tpl.releases, ignore_errors=True)
         return False
     return True
 
@@ -281,8 +282,8 @@ def _keep_generated(tpl: Path, key: str) -> None:
     try:
         shutil.rmtree(partial, ignore_errors=True)
         partial.mkdir(parents=True)
-        shutil.copyfile(tpl / DEFAULT_DB, partial / DEFAULT_DB)
-        shutil.copytree(tpl / "release", partial / "release")
+        shutil.copyfile(Course(tpl).gradebook_file, Course(partial).gradebook_file)
+        shutil.copytree(Course(tpl).releases, Course(partial).releases)
         partial.rename(kept)  # atomic; fails if another run kept the same output first
     except OSError:
         shutil.rmtree(partial, ignore_errors=True)
@@ -290,62 +291,24 @@ def _keep_generated(tpl: Path, key: str) -> None:
 
 def template_files(course: Path, due: datetime) -> dict[str, bytes]:
     """The template's files as bytes, its gradebook carrying this run's deadline (late penalties)."""
-    tpl = template_dir(course)
+    tpl = Course(template_dir(course))
     nbgrader_setup()
-    with Gradebook(f"sqlite:///{tpl / DEFAULT_DB}") as gb:
+    with Gradebook(tpl.sqlite_url) as gb:
         gb.update_or_create_assignment(ASSIGNMENT, duedate=due.astimezone(UTC).replace(tzinfo=None))
-    files = {
-        "nbgrader_config.py": (tpl / "nbgrader_config.py").read_bytes(),
-        DEFAULT_DB: (tpl / DEFAULT_DB).read_bytes(),
-    }
-    for path in sorted((tpl / "source").rglob("*")):
+    wanted = [tpl.config_file, tpl.gradebook_file, *sorted(tpl.sources.rglob("*"))]
+    files = {}
+    for path in wanted:
         if path.is_file() and "__pycache__" not in path.parts and ".ipynb_checkpoints" not in path.parts:
-            files[path.relative_to(tpl).as_posix()] = path.read_bytes()
+            files[path.relative_to(tpl.root).as_posix()] = path.read_bytes()
     return files
-
-
-def nbgrader_setup() -> None:
-    """Before opening a Gradebook: this Python's bin folder on PATH, alembic's head read in-process.
-
-    nbgrader stamps a NEW database with the output of the `alembic heads` command, a fresh Python
-    process (~2 s here, once per new gradebook). Alembic's own ScriptDirectory gives the same
-    revision in ~0.1 s; the subprocess stays the fallback should that API change.
-    """
-    bindir = str(Path(sys.executable).parent)
-    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
-    original = nbgrader.api.get_alembic_version
-    if not getattr(original, "in_process", False):
-
-        def head() -> str:
-            return _alembic_head() or original()
-
-        head.in_process = True  # type: ignore[attr-defined]
-        nbgrader.api.get_alembic_version = head
-
-
-def _alembic_head() -> str | None:
-    try:
-        return ScriptDirectory(ALEMBIC_DIR).get_current_head()
-    except Exception:  # a changed alembic/nbgrader API: nbgrader's subprocess still works
-        return None
 
 
 def api(course: Path, extra: Config | None = None) -> NbGraderAPI:
     """nbgrader's API on a course folder, configured by its nbgrader_config.py and then `extra`."""
-    nbgrader_setup()
-    cfg = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    cfg = nbgrader_config(Course(Path(course)))
     if extra is not None:
         cfg.merge(extra)
-    cfg.CourseDirectory.root = str(course)
-    if "db_url" not in cfg.CourseDirectory:
-        cfg.CourseDirectory.db_url = default_db_url(course)
-    cfg.Exchange.root = str(course / "exchange")  # unused; set so nbgrader does not look in /srv
-    (course / "exchange").mkdir(exist_ok=True)
-    coursedir = CourseDirectory(config=cfg)
-    instance = NbGraderAPI(coursedir=coursedir, config=cfg)
-    instance.log.setLevel(logging.WARNING)
-    return instance
+    return nbgrader_api(cfg)
 
 
 def gradebook(course: Path) -> Gradebook:
@@ -361,7 +324,7 @@ def graded_cells() -> list[dict]:
 
 def all_cell_ids(course: Path) -> list[str]:
     """grade_ids of every nbgrader cell of the source notebook."""
-    nb = json.loads((course / "source" / ASSIGNMENT / NOTEBOOK).read_text())
+    nb = json.loads(Course(Path(course)).source_notebook.read_text())
     ids = []
     for cell in nb["cells"]:
         meta = cell.get("metadata", {}).get("nbgrader", {})

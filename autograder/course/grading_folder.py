@@ -1,8 +1,9 @@
 """What makes a folder a grading folder (`ps1 grade --out`), and which layout of it this is.
 
-`grade` writes MARKER at the top of its output folder. Commands recognise a grading folder by it, or,
-for folders made before it existed, by state.json beside a course/ folder. They refuse one (or a folder
-inside one) as the folder of students' zips, and bring a folder of an older layout up to date
+`grade` writes a marker (`layout.GradingFolder.marker`) at the top of its output folder. Commands
+recognise a grading folder by it, or, for folders made before it existed, by state.json beside a
+course/ folder. They refuse one (or a folder inside one) as the folder of students' zips, and bring a
+folder of an older layout up to date
 (`grading_course.upgrade`: configuration and templates rebuilt, grades kept in the gradebook).
 
 Layouts: 1, every folder made before the marker, whose course stored the gradebook as an absolute
@@ -15,13 +16,11 @@ import json
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from autograder.course.state import STATE
+from autograder.course.layout import GradingFolder
 from autograder.replace_file import replace_text
 
-MARKER = ".grading-folder.json"
 LAYOUT = 2
 DISTRIBUTION = "ps1-bundle"  # pyproject's [project] name
-COURSE = "course"  # <out>/course: the class course (gradebook, source, feedback pages)
 
 
 def bundle_version() -> str:
@@ -34,8 +33,8 @@ def bundle_version() -> str:
 
 def is_grading_folder(path: Path) -> bool:
     """Whether `path` is the output folder of a grading run (of any layout)."""
-    path = Path(path)
-    return (path / MARKER).is_file() or ((path / STATE).is_file() and (path / COURSE).is_dir())
+    where = GradingFolder(Path(path))
+    return where.marker.is_file() or (where.state_file.is_file() and where.course.root.is_dir())
 
 
 def enclosing_grading_folder(path: Path) -> Path | None:
@@ -47,7 +46,7 @@ def enclosing_grading_folder(path: Path) -> Path | None:
 def layout(out: Path) -> int:
     """The layout of grading folder `out` (1 when it has no marker)."""
     try:
-        return int(json.loads((Path(out) / MARKER).read_text()).get("layout", 1))
+        return int(json.loads(GradingFolder(Path(out)).marker.read_text()).get("layout", 1))
     except (OSError, ValueError, AttributeError):
         return 1
 
@@ -55,4 +54,4 @@ def layout(out: Path) -> int:
 def write_marker(out: Path) -> None:
     """Record that `out` is a grading folder of today's layout, made by this version."""
     marker = {"layout": LAYOUT, "made_by": f"{DISTRIBUTION} {bundle_version()}"}
-    replace_text(Path(out) / MARKER, json.dumps(marker) + "\n")
+    replace_text(GradingFolder(Path(out)).marker, json.dumps(marker) + "\n")

@@ -21,9 +21,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+from autograder.course.layout import GradingFolder
 from autograder.errors import InputError
-
-LOCK = ".lock"
 
 
 def _holder() -> dict:
@@ -53,7 +52,7 @@ def run_lock(out: Path) -> Iterator[None]:
 
     Prints a note when the lock was left by a run that was killed (its record is still in the file).
     """
-    path = Path(out) / LOCK
+    path = GradingFolder(Path(out)).lock
     with path.open("a+") as fh:
         try:
             fcntl.lockf(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -8,14 +8,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from autograder.course.layout import GradingFolder
 from autograder.replace_file import replace_text
-
-STATE = "state.json"
 
 
 def load_state(out: Path) -> dict:
     """The state of the grading run in `out` (an empty one before the first run)."""
-    path = Path(out) / STATE
+    path = GradingFolder(Path(out)).state_file
     if path.exists():
         return json.loads(path.read_text())
     return {"students": {}}
@@ -23,4 +22,4 @@ def load_state(out: Path) -> dict:
 
 def save_state(out: Path, state: dict) -> None:
     """Write state.json whole: a run killed mid-write leaves the previous state."""
-    replace_text(Path(out) / STATE, json.dumps(state, indent=1, sort_keys=True))
+    replace_text(GradingFolder(Path(out)).state_file, json.dumps(state, indent=1, sort_keys=True))

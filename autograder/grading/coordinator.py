@@ -31,9 +31,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from autograder import ps1
 from autograder.course import grading_course as cd
 from autograder.course.grading_folder import write_marker
+from autograder.course.layout import Course, GradingFolder, nbgrader_timestamp
 from autograder.course.run_lock import run_lock
 from autograder.course.state import load_state, save_state
 from autograder.grading.collect import (
@@ -60,7 +60,7 @@ from autograder.grading.request import GradeRequest
 from autograder.grading.submitted_folder import find_collected, read_collected, submitted_folder
 from autograder.nbgrader_ext.feedback_math import install_mathjax
 from autograder.nbgrader_ext.sandbox import sandbox_mode, sandbox_warning
-from autograder.ps1 import ASSIGNMENT, NOTEBOOK, SOURCE_DIR
+from autograder.ps1 import ASSIGNMENT, SOURCE_DIR
 from autograder.results import extensions, feedback_pages, report
 from autograder.results.grades_table import export
 
@@ -175,30 +175,24 @@ def make_job(
     """Validate the zip here (collect.py) and make the worker's job; SubmissionError if ungradable."""
     sub = read_collected(cand.path) if cand.path.suffix == ".ipynb" else read_submission(cand.path)
     nb, _ = check_notebook(sub.notebook, *checks)
-    release = json.loads((course / "release" / ASSIGNMENT / NOTEBOOK).read_text(encoding="utf-8"))
+    release = json.loads(Course(course).release_notebook.read_text(encoding="utf-8"))
     nb, restored = restore_missing_cells(nb, release)
     data = sub.notebook if not restored else json.dumps(nb, indent=1).encode()
-    stamp = cand.submitted.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
-    return Job(cand.student, data, stamp, scratch), sub.warnings + restored
+    return Job(cand.student, data, nbgrader_timestamp(cand.submitted), scratch), sub.warnings + restored
 
 
 def _write_files(course: Path, job: Job, result: Result) -> None:
     """submitted/, autograded/ and feedback/ of one student, replaced whole."""
-    student = job.student
-    for sub in ("submitted", "autograded", "feedback"):
-        shutil.rmtree(course / sub / student, ignore_errors=True)
-    dest = course / "submitted" / student / ASSIGNMENT
-    dest.mkdir(parents=True)
-    (dest / NOTEBOOK).write_bytes(job.notebook)
-    (dest / "timestamp.txt").write_text(job.timestamp)
-    graded = course / "autograded" / student / ASSIGNMENT
-    graded.mkdir(parents=True)
+    student, where = job.student, Course(course)
+    where.remove_student(student)
+    where.write_submission(student, job.notebook, job.timestamp)
+    where.autograded_dir(student).mkdir(parents=True)
     if result.autograded is not None:
-        (graded / NOTEBOOK).write_bytes(result.autograded)
+        where.autograded_notebook(student).write_bytes(result.autograded)
     if result.status == "error" and result.log:
-        (graded / "autograde.log").write_text(result.log)
+        where.autograde_log(student).write_text(result.log)
     if result.feedback is not None:
-        page = course / "feedback" / student / ASSIGNMENT / (ps1.NOTEBOOK_ID + ".html")
+        page = where.feedback_page(student)
         page.parent.mkdir(parents=True)
         page.write_bytes(result.feedback)
 
@@ -232,8 +226,7 @@ def record(run: Run, pending: Pending, job: Job, *, outcome: Result | BaseExcept
 def record_invalid(run: Run, pending: Pending, exc: SubmissionError) -> dict:
     """A zip that never reaches a worker: no files, no gradebook row, an error with the reason."""
     cand, entry = pending.cand, pending.entry
-    for sub in ("submitted", "autograded", "feedback"):
-        shutil.rmtree(run.course / sub / cand.student, ignore_errors=True)
+    Course(run.course).remove_student(cand.student)
     run.writer.remove(cand.student)
     entry["status"] = "error"
     entry["messages"].append(str(exc))
@@ -306,10 +299,10 @@ def _run_locked(request: GradeRequest) -> list[dict]:
     try:
         if pool is not None:
             pool.start()  # workers start and import nbgrader while the course is built
-        course = out / "course"
+        course = GradingFolder(out).course.root
         cd.prepare(course, request.source, request.db, secure=secure, mathjax=False, rebuild=request.force)
         write_marker(out)
-        mathjax = Beside(partial(install_mathjax, course / "feedback"))  # beside the first notebooks
+        mathjax = Beside(partial(install_mathjax, Course(course).feedback_dir))  # beside the first notebooks
         with mathjax.start(), GradebookWriter(cd.db_url(course)) as writer:
             writer.set_due(due_at)
             run_ = Run(request, course, state, writer, scratch, pages)
@@ -413,7 +406,7 @@ def _print_summary(out: Path, rows, notes, *, todo, by_student, elapsed: float) 
         f"graded {len(todo)} of {sum(map(len, by_student.values()))} zip(s) "
         f"({len(by_student)} students) in {elapsed:.1f} s; {len(by_student) - len(todo)} unchanged"
     )
-    course = out / "course"
-    print(f"grades: {out / 'grades.csv'}  report: {out / 'report.png'}  feedback: {course / 'feedback'}")
-    if cd.given_db_line(course):
-        print(cd.given_db_line(course))
+    where = GradingFolder(out)
+    print(f"grades: {where.grades_csv}  report: {where.report_png}  feedback: {where.course.feedback_dir}")
+    if cd.given_db_line(where.course.root):
+        print(cd.given_db_line(where.course.root))

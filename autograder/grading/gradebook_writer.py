@@ -23,7 +23,7 @@ from nbgrader.api import (
     SubmittedNotebook,
 )
 
-from autograder.course import grading_course
+from autograder.course.layout import nbgrader_setup
 from autograder.grading.jobs import Result
 from autograder.ps1 import ASSIGNMENT, NOTEBOOK_ID
 
@@ -32,7 +32,7 @@ class GradebookWriter:
     """One open Gradebook for the whole run (opening one costs a schema check)."""
 
     def __init__(self, db_url: str) -> None:
-        grading_course.nbgrader_setup()
+        nbgrader_setup()
         self.gb = Gradebook(db_url)
 
     def close(self) -> None:

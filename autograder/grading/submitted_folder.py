@@ -13,13 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from nbgrader.utils import parse_utc
-
+from autograder.course.layout import TIMESTAMP_FILE, read_timestamp
 from autograder.grading.collect import MAX_NOTEBOOK_BYTES, Submission, SubmissionError
 from autograder.ps1 import ASSIGNMENT, NOTEBOOK
 
 SUBMITTED = "submitted"
-TIMESTAMP = "timestamp.txt"
 # nbgrader takes the student id from the login name; anything else (".", "..", hidden folders) is refused.
 STUDENT_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@+-]*$")
 
@@ -44,15 +42,6 @@ def submitted_folder(folder: Path) -> Path | None:
     return None
 
 
-def read_timestamp(path: Path) -> datetime:
-    """nbgrader's `timestamp.txt` ('2017-01-12 17:59:00.123456 UTC') as an aware UTC datetime."""
-    try:
-        when = parse_utc(path.read_text(encoding="utf-8").strip())
-    except (OSError, UnicodeDecodeError, ValueError, OverflowError) as exc:
-        raise ValueError(f"{path}: not a timestamp nbgrader wrote ({exc})") from None
-    return when.replace(tzinfo=UTC)
-
-
 def find_collected(submitted: Path) -> tuple[list[Collected], list[str]]:
     """Every student's `<student>/ps1/PS1.ipynb` under `submitted`, and notes on what was skipped."""
     found, notes = [], []
@@ -67,7 +56,7 @@ def find_collected(submitted: Path) -> tuple[list[Collected], list[str]]:
         if not notebook.is_file():
             notes.append(f"{folder.name}: skipped, no {ASSIGNMENT}/{NOTEBOOK}")
             continue
-        stamp = folder / ASSIGNMENT / TIMESTAMP
+        stamp = folder / ASSIGNMENT / TIMESTAMP_FILE
         if stamp.is_file():
             try:
                 when = read_timestamp(stamp)
@@ -76,7 +65,7 @@ def find_collected(submitted: Path) -> tuple[list[Collected], list[str]]:
                 continue
         else:
             when = datetime.fromtimestamp(notebook.stat().st_mtime, UTC)
-            notes.append(f"{folder.name}: no {TIMESTAMP}, using the notebook's modification time")
+            notes.append(f"{folder.name}: no {TIMESTAMP_FILE}, using the notebook's modification time")
         found.append(Collected(folder.name, notebook, when))
     return found, notes
 

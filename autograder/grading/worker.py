@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import gc
 import json
-import logging
 import os
 import re
 import shutil
@@ -28,14 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from nbgrader.api import Gradebook
-from nbgrader.apps import NbGraderAPI
-from nbgrader.coursedir import CourseDirectory
 from traitlets import Unicode
 from traitlets.config import Config
-from traitlets.config.loader import PyFileConfigLoader
 
-from autograder import ps1
 from autograder.course.grading_course import graded_cells
+from autograder.course.layout import CONFIG_FILE, Course, nbgrader_api, nbgrader_config
 from autograder.grading.jobs import (
     FatalGradingError,
     Job,
@@ -50,12 +46,9 @@ from autograder.nbgrader_ext.checks import AppendProbe, ApplyOutsideChecks
 from autograder.nbgrader_ext.feedback_html import FeedbackHTMLExporter
 from autograder.nbgrader_ext.sandbox import SandboxedExecute, SandboxedKernelManager, font_list, sandbox_mode
 from autograder.nbgrader_ext.sandbox_kernel import Limits
-from autograder.ps1 import ASSIGNMENT, NOTEBOOK, NOTEBOOK_ID
+from autograder.ps1 import ASSIGNMENT, NOTEBOOK_ID
 from autograder.results import feedback_pages
 from autograder.results.grades_table import row_from_scores
-
-CONFIG = "nbgrader_config.py"
-GRADEBOOK = ps1.GRADEBOOK_FILE
 
 KERNEL_REPORTS = "kernel_reports.jsonl"  # in the job's course: each kernel's post-mortem, one per line
 
@@ -100,13 +93,10 @@ def grade(job: Job, template: Template) -> Result:
 
 def _grade_in(course: Path, job: Job, template: Template) -> Result:
     _materialize(course, template)
-    submitted = course / "submitted" / job.student / ASSIGNMENT
-    submitted.mkdir(parents=True)
-    (submitted / NOTEBOOK).write_bytes(job.notebook)
-    (submitted / "timestamp.txt").write_text(job.timestamp)
+    Course(course).write_submission(job.student, job.notebook, job.timestamp)
     cfg = load_config(course, template.secure)
     cfg.ReportingKernelManager.report_file = str(course / KERNEL_REPORTS)
-    api = _api(course, cfg)
+    api = nbgrader_api(cfg)
     mode = _sandbox_mode(template.secure)
     auto = api.autograde(ASSIGNMENT, job.student, force=True, create=True)
     reports = _kernel_reports(course)
@@ -116,7 +106,7 @@ def _grade_in(course: Path, job: Job, template: Template) -> Result:
         return Result(job.student, "error", why, log, sandbox=mode, kernel_reports=reports)
     result = _read_grades(course, job.student)
     result.sandbox, result.kernel_reports = mode, reports
-    result.autograded = (course / "autograded" / job.student / ASSIGNMENT / NOTEBOOK).read_bytes()
+    result.autograded = Course(course).autograded_notebook(job.student).read_bytes()
     nb = json.loads(result.autograded)
     result.flags = list(nb.get("metadata", {}).get("autograder", {}).get("flags", []))
     # The notebook went on past each limit it hit, so it is graded; the instructor should still know.
@@ -165,7 +155,7 @@ def _feedback(api: Any, course: Path, student: str, *, summary: str) -> bytes | 
         extra.GradeSummary.summaries = {student: summary}
         api.update_config(extra)
     done = api.generate_feedback(ASSIGNMENT, student, force=True)
-    page = course / "feedback" / student / ASSIGNMENT / f"{NOTEBOOK_ID}.html"
+    page = Course(course).feedback_page(student)
     return page.read_bytes() if done["success"] and page.exists() else None
 
 
@@ -176,22 +166,17 @@ def _materialize(course: Path, template: Template) -> None:
             raise FatalGradingError(f"template file {rel!r} leaves the course folder")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-    (course / "exchange").mkdir()
 
 
 def load_config(course: Path, secure: bool):  # -> traitlets Config
-    """The course's nbgrader_config.py, checked: with `secure`, no sandbox or outside checks = fatal.
-
-    PyFileConfigLoader raises on an error in the file (nbgrader's own loading would only log it and
-    grade unsandboxed). Execute's sandboxed class is swapped for one that keeps the kernel's report.
+    """The job's course config on its private gradebook, checked: with `secure`, no sandbox or
+    outside checks = fatal (a config that fails to load too: it would grade unsandboxed).
+    Execute's sandboxed class is swapped for one that keeps the kernel's report.
     """
     try:
-        cfg = PyFileConfigLoader(CONFIG, path=str(course)).load_config()
+        cfg = nbgrader_config(Course(course), Course(course).sqlite_url)
     except Exception as exc:
-        raise FatalGradingError(f"the grading course's {CONFIG} failed to load: {exc!r}") from exc
-    cfg.CourseDirectory.root = str(course)
-    cfg.CourseDirectory.db_url = f"sqlite:///{course / GRADEBOOK}"
-    cfg.Exchange.root = str(course / "exchange")  # unused; set so nbgrader does not look in /srv
+        raise FatalGradingError(f"the grading course's {CONFIG_FILE} failed to load: {exc!r}") from exc
     cfg.GenerateFeedback.exporter_class = FeedbackHTMLExporter  # also for courses made before it
     if secure:
         cfg.Autograde.autograde_preprocessors = _secure_steps(cfg)
@@ -206,12 +191,6 @@ def _secure_steps(cfg) -> list:
     return [ReportingExecute if s is SandboxedExecute else s for s in steps]
 
 
-def _api(course: Path, cfg) -> NbGraderAPI:
-    instance = NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
-    instance.log.setLevel(logging.WARNING)
-    return instance
-
-
 def _sandbox_mode(secure: bool) -> str:
     return sandbox_mode() if secure else "off"
 
@@ -219,7 +198,7 @@ def _sandbox_mode(secure: bool) -> str:
 def _read_grades(course: Path, student: str) -> Result:
     """Scores, comments and the late penalty from the job's private gradebook."""
     result = Result(student, "graded")
-    with Gradebook(f"sqlite:///{course / GRADEBOOK}") as gb:
+    with Gradebook(Course(course).sqlite_url) as gb:
         nb = gb.find_submission_notebook(NOTEBOOK_ID, ASSIGNMENT, student)
         for g in nb.grades:
             result.grades[g.name] = {

@@ -21,14 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder import ps1
+from autograder.course.layout import GradingFolder
 from autograder.replace_file import replacing
 
 IDENTITY = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 MATCH_COLUMNS = {"name": "Student", "login": "SIS Login ID", "sis": "SIS User ID", "id": "ID"}
 DEFAULT_MATCH = "name"
 POINTS_ROW = "Points Possible"
-IMPORT_FILE = "canvas_import.csv"
-UNMATCHED_FILE = "canvas_unmatched.csv"
 UNMATCHED_COLUMNS = ("side", "student", "canvas_id", "reason")
 _ASSIGNMENT_COLUMN = re.compile(r"^(?P<name>.*\S)\s*\((?P<id>\d+)\)$")  # "PS1 (123456)"
 
@@ -228,10 +227,11 @@ def write_canvas(
         lines.append([student.get(c, "") for c in IDENTITY] + [score])
     unmatched = [[u[c] for c in UNMATCHED_COLUMNS] for u in result.roster_unmatched + result.graded_unmatched]
     # Both written before either replaces its file: a failure leaves the two previous files.
-    with replacing(out / UNMATCHED_FILE) as tmp_unmatched, replacing(out / IMPORT_FILE) as tmp_import:
+    where = GradingFolder(out)
+    with replacing(where.canvas_unmatched) as tmp_unmatched, replacing(where.canvas_import) as tmp_import:
         _write_csv(tmp_import, [*IDENTITY, roster.column], lines)
         _write_csv(tmp_unmatched, UNMATCHED_COLUMNS, unmatched)
-    result.import_file, result.unmatched_file = out / IMPORT_FILE, out / UNMATCHED_FILE
+    result.import_file, result.unmatched_file = where.canvas_import, where.canvas_unmatched
     return result
 
 

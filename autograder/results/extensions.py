@@ -16,12 +16,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from autograder.course.layout import EXTENSIONS_FILE, GradingFolder
 from autograder.deadlines import parse_time
 from autograder.errors import InputError
 from autograder.ps1 import COURSE_TIMEZONE, ZIP_PREFIX
 from autograder.replace_file import replacing
-
-EXTENSIONS = "extensions.csv"  # in the output folder: used by every export when present
 
 
 @dataclass(frozen=True)
@@ -81,14 +80,14 @@ def read_extensions(path: Path, due: datetime) -> dict[str, Extension]:
 
 def load(out: Path, due: datetime) -> dict[str, Extension]:
     """The extensions of the output folder `out` (none when it has no extensions.csv)."""
-    path = Path(out) / EXTENSIONS
+    path = GradingFolder(Path(out)).extensions_csv
     return read_extensions(path, due) if path.exists() else {}
 
 
 def install(out: Path, path: Path, due: datetime) -> None:
     """Check the CSV at `path` and make it `<out>/extensions.csv` (a bad file changes nothing)."""
     read_extensions(path, due)
-    target = Path(out) / EXTENSIONS
+    target = GradingFolder(Path(out)).extensions_csv
     if Path(path).resolve() == target.resolve():
         return
     with replacing(target) as tmp:
@@ -98,7 +97,7 @@ def install(out: Path, path: Path, due: datetime) -> None:
 def unknown_students(extensions: dict[str, Extension], students: set[str]) -> list[str]:
     """One note per extension whose student has no submission (a typo, or a student without a zip)."""
     return [
-        f"{EXTENSIONS} names {name!r}, who has no graded submission: check the spelling "
+        f"{EXTENSIONS_FILE} names {name!r}, who has no graded submission: check the spelling "
         f"(a student's id is the zip name after {ZIP_PREFIX})"
         for name in sorted(set(extensions) - students)
     ]

@@ -18,6 +18,7 @@ from nbgrader.api import MissingEntry
 from traitlets.config import Config
 
 from autograder.course import grading_course as cd
+from autograder.course.layout import folder
 from autograder.course.run_lock import run_lock
 from autograder.nbgrader_ext.feedback_html import FeedbackHTMLExporter
 from autograder.ps1 import ASSIGNMENT, NOTEBOOK_ID
@@ -26,7 +27,7 @@ from autograder.results.grades_table import export, graded_state
 
 def page_path(out: Path, student: str) -> Path:
     """Where a student's feedback page is."""
-    return Path(out).resolve() / "course" / "feedback" / student / ASSIGNMENT / f"{NOTEBOOK_ID}.html"
+    return folder(out).course.feedback_page(student)
 
 
 def summary(row: dict) -> str:
@@ -63,7 +64,7 @@ def rebuild(out: Path, rows: list[dict], current: Collection[str] = ()) -> list[
     """Rebuild every graded student's page from the gradebook, except the `current` ones (pages just
     made with this same summary and penalty); return the pages. Hold the run lock."""
     out = Path(out).resolve()
-    course = out / "course"
+    course = folder(out).course.root
     write_penalties(course, rows)
     graded = [r for r in rows if r["status"] != "error"]
     # nbgrader splits its exclusion list at commas: an id holding one is always rebuilt.
@@ -95,8 +96,9 @@ def refresh(out: Path, change: Callable[[], object] | None = None) -> tuple[list
     with run_lock(out):
         if cd.upgrade(out):
             print(f"note: {out} was made by an older version: its configuration was rebuilt, grades kept")
-        if cd.given_db_line(out / "course"):
-            print(cd.given_db_line(out / "course"))
+        given = cd.given_db_line(folder(out).course.root)
+        if given:
+            print(given)
         if change is not None:
             change()
         rows = export(out)

@@ -15,7 +15,8 @@ from nbgrader.api import Gradebook, MissingEntry
 
 from autograder import ps1
 from autograder.course import grading_course as cd
-from autograder.course.state import STATE, load_state
+from autograder.course.layout import GradingFolder
+from autograder.course.state import load_state
 from autograder.deadlines import parse_time
 from autograder.errors import InputError
 from autograder.nbgrader_ext import late_policy
@@ -126,15 +127,17 @@ def row_from_scores(
 def graded_state(out: Path) -> dict:
     """state.json of a folder that was graded; InputError (one line) if `grade` never ran there."""
     state = load_state(out)
-    if not state.get("students") and not (Path(out) / "course" / ps1.GRADEBOOK_FILE).exists():
-        raise InputError(f"{out} holds no grading run (no {STATE}): run `ps1 grade FOLDER --out {out}` first")
+    where = GradingFolder(Path(out))
+    if not state.get("students") and not where.course.gradebook_file.exists():
+        name = where.state_file.name
+        raise InputError(f"{out} holds no grading run (no {name}): run `ps1 grade FOLDER --out {out}` first")
     return state
 
 
 def export(out: Path) -> list[dict]:
     """Write `<out>/grades.csv`; return its rows (sorted by student)."""
     out = Path(out).resolve()
-    course = out / "course"
+    course = GradingFolder(out).course.root
     state = graded_state(out)
     due = parse_time(state.get("due", ps1.DUE_DATE))
     extended = extensions.load(out, due)
@@ -147,7 +150,7 @@ def export(out: Path) -> list[dict]:
                 student_row(gb, student, entry, cells=cells, due=due, extension=extended.get(student))
             )
     columns = BASE_COLUMNS + [c["grade_id"] for c in cells]
-    with replacing(out / "grades.csv") as tmp, tmp.open("w", newline="", encoding="utf-8") as fh:
+    with replacing(GradingFolder(out).grades_csv) as tmp, tmp.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=columns)
         writer.writeheader()
         for row in rows:

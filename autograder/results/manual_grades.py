@@ -15,6 +15,7 @@ from nbgrader.api import Gradebook, MissingEntry
 
 from autograder import ps1
 from autograder.course import grading_course as cd
+from autograder.course.layout import folder
 from autograder.errors import InputError
 from autograder.ps1 import ASSIGNMENT, NOTEBOOK_ID
 
@@ -71,7 +72,7 @@ def import_manual(out: Path, csv_path: Path) -> int:
 
     Rows are all checked before any is written: one bad row changes nothing.
     """
-    course = Path(out).resolve() / "course"
+    course = folder(out).course.root
     rows = read_sheet(csv_path)
     updates = []
     with cd.gradebook(course) as gb:

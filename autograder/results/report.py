@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from autograder import ps1
+from autograder.course.layout import GradingFolder
 from autograder.replace_file import replacing
 
 if TYPE_CHECKING:
@@ -175,7 +176,7 @@ def figure(data: ReportData) -> Figure:
 
 def make_report(out: Path, rows: list[dict]) -> Path:
     """Draw `<out>/report.png` from grades.csv rows."""
-    path = Path(out) / "report.png"
+    path = GradingFolder(Path(out)).report_png
     with replacing(path) as tmp:
         figure(report_data(rows)).savefig(tmp, dpi=DPI)
     return path

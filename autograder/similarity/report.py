@@ -20,17 +20,16 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from nbconvert.filters import markdown2html
 
+from autograder.course.layout import GradingFolder
 from autograder.errors import InputError
 from autograder.nbgrader_ext.feedback_math import install_mathjax
 from autograder.nbgrader_ext.page_style import page_mathjax
-from autograder.ps1 import ASSIGNMENT, NOTEBOOK
 from autograder.replace_file import replacing
 from autograder.results.grades_table import graded_state
 from autograder.similarity import compare, figure
 from autograder.similarity.answers import Answers, answer_layout, read_answers
 from autograder.similarity.flags import threshold
 
-FOLDER = "similarity"
 LISTED = 50  # pairs on the index page (and with a page of their own) beyond the flagged ones
 HEADER = [
     "student_a",
@@ -62,13 +61,13 @@ class ClassAnswers:
 def read_class(out: Path) -> ClassAnswers:
     """Every graded student's submitted notebook; InputError if the folder was never graded."""
     state = graded_state(out)
-    release = out / "course" / "release" / ASSIGNMENT / NOTEBOOK
+    release = GradingFolder(out).course.release_notebook
     if not release.is_file():
         raise InputError(f"{out} has no release notebook ({release}): run `ps1 grade ... --out {out}` again")
     layout = answer_layout(release)
     found = ClassAnswers(layout, read_answers(release, layout))
     for student in sorted(state["students"]):
-        path = out / "course" / "submitted" / student / ASSIGNMENT / NOTEBOOK
+        path = GradingFolder(out).course.submitted_notebook(student)
         if not path.is_file():
             found.missing.append(f"{student} (no notebook: {state['students'][student].get('status')})")
             continue
@@ -143,7 +142,7 @@ def write_report(out: Path, found: ClassAnswers, workers: int = WORKERS) -> Path
         shown = flagged + [p for p in pairs if not _flagged(p, bars)][:LISTED]
         listed = sorted(shown, key=lambda p: (-p.total, p.a, p.b))[:MAX_PAGES]
         marks = comparison.marks(listed)
-    folder = out / FOLDER
+    folder = GradingFolder(out).similarity_dir
     (folder / "pairs").mkdir(parents=True, exist_ok=True)
     install_mathjax(folder)
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["j2"]))

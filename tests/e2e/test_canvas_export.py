@@ -15,6 +15,7 @@ import pytest
 from helpers.commands import run_ps1
 
 from autograder import ps1
+from autograder.course.layout import GradingFolder
 from autograder.results import canvas
 
 pytestmark = pytest.mark.slow
@@ -89,7 +90,7 @@ def test_canvas_file_matches_by_each_column(export_out: Path, tmp_path: Path, ma
     assert "Traceback" not in done.stderr and LEFT_OUT in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
 
-    written = _rows(export_out / canvas.IMPORT_FILE)
+    written = _rows(GradingFolder(export_out).canvas_import)
     assert list(written[0]) == [*canvas.IDENTITY, COLUMN]
     assert written[0]["Student"] == canvas.POINTS_ROW and float(written[0][COLUMN]) == ps1.TOTAL_POINTS
     students = written[1:]
@@ -104,7 +105,7 @@ def test_canvas_file_matches_by_each_column(export_out: Path, tmp_path: Path, ma
     assert cells["NoNotebook"] == ""  # error: empty, never 0
     assert any(v not in ("", "0") for v in cells.values())
 
-    unmatched = {(u["side"], u["student"]) for u in _rows(export_out / canvas.UNMATCHED_FILE)}
+    unmatched = {(u["side"], u["student"]) for u in _rows(GradingFolder(export_out).canvas_unmatched)}
     assert unmatched == {("graded", LEFT_OUT), ("roster", EXTRA["Student"])}
     assert EXTRA["Student"] in done.stdout
 
@@ -118,10 +119,10 @@ def test_every_graded_student_in_roster_exits_0_and_fills_a_named_column(
         "export", export_out, "--canvas", roster, "--match-by", "login", "--canvas-column", "Problem Set 1"
     )
     assert done.returncode == 0, done.stderr
-    written = _rows(export_out / canvas.IMPORT_FILE)
+    written = _rows(GradingFolder(export_out).canvas_import)
     assert list(written[0])[-1] == "Problem Set 1 (77)"
     assert [r["Problem Set 1 (77)"] for r in written[1:-1]] == [expected_cell(grades[s]) for s in grades]
-    assert [u["student"] for u in _rows(export_out / canvas.UNMATCHED_FILE)] == [EXTRA["Student"]]
+    assert [u["student"] for u in _rows(GradingFolder(export_out).canvas_unmatched)] == [EXTRA["Student"]]
 
 
 def test_bad_roster_is_one_line_exit_2_and_writes_nothing(export_out: Path, tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ import pytest
 from helpers.nbgrader_cli import make_course, nbgrader_command, venv_on_path
 
 from autograder.authoring.examples import filled
-from autograder.grading.submitted_folder import read_timestamp
+from autograder.course.layout import read_timestamp
 from autograder.ps1 import ASSIGNMENT, NOTEBOOK, SOURCE_NOTEBOOK, ZIP_PREFIX
 
 pytestmark = pytest.mark.slow

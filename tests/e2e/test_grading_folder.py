@@ -18,7 +18,8 @@ from conftest import copy_examples
 from helpers.commands import refused, run_ps1
 
 from autograder.__main__ import COMMANDS
-from autograder.course.grading_folder import LAYOUT, MARKER, layout
+from autograder.course.grading_folder import LAYOUT, layout
+from autograder.course.layout import GradingFolder
 from autograder.ps1 import REPO_DIR
 
 pytestmark = pytest.mark.slow
@@ -89,7 +90,13 @@ def test_a_folder_restored_from_a_tar_elsewhere_works(graded: Path, tmp_path: Pa
     assert grades(elsewhere / "grading")["AdaLovelace"]["p1a_written"] == "7"
 
 
-BACKUP = [MARKER, "state.json", "course/gradebook.db", "course/submitted", "course/autograded"]
+BACKUP = [
+    GradingFolder(Path()).marker.name,
+    "state.json",
+    "course/gradebook.db",
+    "course/submitted",
+    "course/autograded",
+]
 
 
 def test_back_up_and_restore_the_files_the_instructor_guide_names(graded: Path, tmp_path: Path) -> None:
@@ -177,7 +184,7 @@ def test_a_folder_made_by_an_older_version_is_brought_up_to_date(tmp_path: Path)
             timeout=900,
         )
     )
-    assert layout(out) == 1 and not (out / MARKER).exists()
+    assert layout(out) == 1 and not GradingFolder(out).marker.exists()
     before = grades(out)
     old_page = (out / "course" / "feedback" / "AdaLovelace" / "ps1" / "PS1.html").read_text()
     assert before["AdaLovelace"]["raw_score"] == "65", before

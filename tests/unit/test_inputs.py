@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.course.grading_folder import MARKER
+from autograder.course.layout import GradingFolder
 from autograder.errors import InputError
 from autograder.grading.inputs import check_folders_apart, check_request, parse_due, read_times
 from autograder.grading.request import GradeRequest
@@ -22,7 +22,7 @@ def zips(folder: Path) -> Path:
 
 def grading_folder(folder: Path) -> Path:
     (folder / "course").mkdir(parents=True)
-    (folder / MARKER).write_text(json.dumps({"layout": 2}))
+    GradingFolder(folder).marker.write_text(json.dumps({"layout": 2}))
     return folder
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.course.run_lock import LOCK, run_lock
+from autograder.course.layout import GradingFolder
+from autograder.course.run_lock import run_lock
 from autograder.errors import InputError
 
 HOLD = "import sys, time\nfrom autograder.course.run_lock import run_lock\n"
@@ -20,10 +21,10 @@ HOLD += "with run_lock(sys.argv[1]):\n    print('held', flush=True)\n    time.sl
 
 def test_the_holder_is_written_while_held_and_cleared_after(tmp_path: Path) -> None:
     with run_lock(tmp_path):
-        holder = json.loads((tmp_path / LOCK).read_text())
+        holder = json.loads(GradingFolder(tmp_path).lock.read_text())
         assert (holder["pid"], holder["host"]) == (os.getpid(), socket.gethostname())
         assert holder["since"].startswith("20")
-    assert (tmp_path / LOCK).read_text() == ""
+    assert GradingFolder(tmp_path).lock.read_text() == ""
 
 
 def test_a_live_holder_is_refused_by_name(tmp_path: Path) -> None:
@@ -41,7 +42,9 @@ def test_a_live_holder_is_refused_by_name(tmp_path: Path) -> None:
 
 
 def test_the_record_of_a_killed_run_is_taken_over_with_a_note(tmp_path: Path, capsys) -> None:
-    (tmp_path / LOCK).write_text(json.dumps({"pid": 4242, "host": "grader", "since": "2026-12-01T10:00:00"}))
+    GradingFolder(tmp_path).lock.write_text(
+        json.dumps({"pid": 4242, "host": "grader", "since": "2026-12-01T10:00:00"})
+    )
     with run_lock(tmp_path):
         pass
     said = capsys.readouterr().out

@@ -7,13 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from autograder.course.layout import nbgrader_timestamp, read_timestamp
 from autograder.grading.collect import MAX_NOTEBOOK_BYTES, SubmissionError
-from autograder.grading.submitted_folder import (
-    find_collected,
-    read_collected,
-    read_timestamp,
-    submitted_folder,
-)
+from autograder.grading.submitted_folder import find_collected, read_collected, submitted_folder
 from autograder.ps1 import ASSIGNMENT, NOTEBOOK
 
 
@@ -45,6 +41,18 @@ def test_nbgrader_timestamps_are_read_in_utc(tmp_path: Path) -> None:
     stamp.write_text("yesterday-ish")
     with pytest.raises(ValueError, match="not a timestamp nbgrader wrote"):
         read_timestamp(stamp)
+
+
+def test_the_timestamps_grade_writes_read_back_as_the_same_time(tmp_path: Path) -> None:
+    """`grade` writes each submission's time with nbgrader_timestamp; nbgrader and the next run read it."""
+    stamp = tmp_path / "timestamp.txt"
+    for when in (
+        datetime(2026, 2, 9, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(2026, 2, 10, 1, 0, tzinfo=UTC),
+    ):
+        stamp.write_text(nbgrader_timestamp(when))
+        assert read_timestamp(stamp) == when
+    assert nbgrader_timestamp(datetime(2026, 2, 10, 1, 0, tzinfo=UTC)) == "2026-02-10 01:00:00.000000 UTC"
 
 
 def test_find_collected_skips_with_a_reason(tmp_path: Path) -> None:
