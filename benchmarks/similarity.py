@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from autograder.course.state import State, StateEntry, save_state
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from helpers.similarity_class import CODE_IDS, WRITTEN_IDS, disguise, notebook, students  # noqa: E402
 
@@ -40,7 +42,7 @@ def make_class(folder: Path, size: int, rng: random.Random) -> Path:
     release = folder / "course" / "release" / ASSIGNMENT / NOTEBOOK
     release.parent.mkdir(parents=True)
     shutil.copy(RELEASE_NOTEBOOK, release)
-    state = {"students": {}}
+    state = State()
     for i in range(size):
         name = f"Student{i:03d}"
         answers = {}
@@ -51,12 +53,8 @@ def make_class(folder: Path, size: int, rng: random.Random) -> Path:
         path = folder / "course" / "submitted" / name / ASSIGNMENT / NOTEBOOK
         path.parent.mkdir(parents=True)
         path.write_text(json.dumps(notebook(answers)))
-        state["students"][name] = {
-            "status": "graded",
-            "submitted": "2017-01-12T16:00:00+00:00",
-            "messages": [],
-        }
-    (folder / "state.json").write_text(json.dumps(state))
+        state.students[name] = StateEntry(f"PS1_{name}.zip", "", "2017-01-12T16:00:00+00:00")
+    save_state(folder, state)
     return folder
 
 

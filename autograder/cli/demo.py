@@ -21,12 +21,13 @@ from autograder.grading.request import GradeRequest
 from autograder.ps1 import EXAMPLES_DIR, REPO_DIR
 from autograder.results import report
 from autograder.results.feedback_pages import page_path, refresh
+from autograder.results.grades_table import GradesRow
 from autograder.results.manual_grades import import_manual
 
 DEMO_OUT = REPO_DIR / "build" / "grading"
 
 
-def grade_examples(out: Path | None = None, force: bool = False) -> list[dict]:
+def grade_examples(out: Path | None = None, force: bool = False) -> list[GradesRow]:
     """Grade nbgrader_course/examples with its times.csv and extensions.csv; return the grades.csv rows."""
     request = GradeRequest(
         folder=EXAMPLES_DIR,
@@ -38,7 +39,7 @@ def grade_examples(out: Path | None = None, force: bool = False) -> list[dict]:
     return coordinator.run(request)
 
 
-def grade_by_hand(out: Path) -> list[dict]:
+def grade_by_hand(out: Path) -> list[GradesRow]:
     """Import the examples' manual grades; print the new table and one student's rebuilt page."""
     sheet = EXAMPLES_DIR / "manual_grades.csv"
     rows, _ = refresh(out, lambda: import_manual(out, sheet))
@@ -50,16 +51,16 @@ def grade_by_hand(out: Path) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> int:
     command_parser("demo", __doc__).parse_args(argv)
-    rows = {row["student"]: row for row in grade_examples()}
+    rows = {row.student: row for row in grade_examples()}
     solution, blank = rows["AdaLovelace"], rows["UntouchedRelease"]
     print(
-        f"\nsolution (AdaLovelace): {solution['raw_score']} autograded points; "
-        f"untouched release: {blank['raw_score']} points"
+        f"\nsolution (AdaLovelace): {solution.raw_score} autograded points; "
+        f"untouched release: {blank.raw_score} points"
     )
-    final = {row["student"]: row for row in grade_by_hand(DEMO_OUT)}
+    final = {row.student: row for row in grade_by_hand(DEMO_OUT)}
     kurt = final["KurtGodel"]
-    print(f"extension: KurtGodel is {kurt['status']} ({kurt['message']})")
+    print(f"extension: KurtGodel is {kurt.status} ({kurt.message})")
     ada = final["AdaLovelace"]
-    print(f"AdaLovelace after hand grading: {ada['score']} / {ada['max_score']} ({ada['status']})")
+    print(f"AdaLovelace after hand grading: {ada.score} / {ada.max_score} ({ada.status})")
     print(f"her rebuilt feedback page: {page_path(DEMO_OUT, 'AdaLovelace')}")
-    return 0 if float(blank["raw_score"]) == 0 and solution["status"] == "ok" else 1
+    return 0 if float(blank.raw_score) == 0 and solution.status == "ok" else 1

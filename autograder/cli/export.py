@@ -18,6 +18,7 @@ from autograder.cli.parsing import command_parser
 from autograder.errors import InputError
 from autograder.results import canvas, report
 from autograder.results.feedback_pages import refresh
+from autograder.results.grades_table import GradesRow
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,7 +57,7 @@ def _add_canvas_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _canvas(out: Path, roster: canvas.Roster, rows: list[dict], *, match_by: str) -> int:
+def _canvas(out: Path, roster: canvas.Roster, rows: list[GradesRow], *, match_by: str) -> int:
     result = canvas.write_canvas(out, roster, rows, match_by=match_by)
     print("\n".join(canvas.summary(roster, result)))
     if not result.graded_unmatched:

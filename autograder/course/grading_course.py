@@ -317,11 +317,6 @@ def gradebook(course: Path) -> Gradebook:
     return Gradebook(db_url(course))
 
 
-def graded_cells() -> list[dict]:
-    """The graded cells of PS1 in notebook order (from autograder/ps1.py): grade_id, points, manual."""
-    return [{"grade_id": q.grade_id, "points": float(q.points), "manual": q.manual} for q in ps1.QUESTIONS]
-
-
 def all_cell_ids(course: Path) -> list[str]:
     """grade_ids of every nbgrader cell of the source notebook."""
     nb = json.loads(Course(Path(course)).source_notebook.read_text())

@@ -31,11 +31,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from autograder import ps1
 from autograder.course import grading_course as cd
 from autograder.course.grading_folder import write_marker
 from autograder.course.layout import Course, GradingFolder, nbgrader_timestamp
 from autograder.course.run_lock import run_lock
-from autograder.course.state import load_state, save_state
+from autograder.course.state import State, StateEntry, load_state, save_state
 from autograder.grading.collect import (
     SubmissionError,
     check_notebook,
@@ -62,7 +63,7 @@ from autograder.nbgrader_ext.feedback_math import install_mathjax
 from autograder.nbgrader_ext.sandbox import sandbox_mode, sandbox_warning
 from autograder.ps1 import ASSIGNMENT, SOURCE_DIR
 from autograder.results import extensions, feedback_pages, report
-from autograder.results.grades_table import export
+from autograder.results.grades_table import GradesRow, export
 
 
 @dataclass
@@ -130,7 +131,7 @@ class Run:
 
     request: GradeRequest
     course: Path
-    state: dict
+    state: State
     writer: GradebookWriter
     scratch: str
     pages: dict[str, tuple[str, float | None]] = field(default_factory=dict)  # made by workers this run
@@ -146,7 +147,7 @@ class Pending:
     older zips of the same student that were ignored."""
 
     cand: Candidate
-    entry: dict
+    entry: StateEntry
     older: list[Candidate]
 
 
@@ -155,14 +156,9 @@ def scratch_name(out: Path) -> str:
     return "autograder-" + hashlib.sha256(str(out).encode()).hexdigest()[:12]
 
 
-def _entry(cand: Candidate) -> dict:
-    return {
-        "zip": label(cand),
-        "sha256": cand.sha256,
-        "submitted": cand.submitted.isoformat(),
-        "status": "graded",
-        "messages": [cand.warning] if cand.warning else [],
-    }
+def _entry(cand: Candidate) -> StateEntry:
+    warnings = [cand.warning] if cand.warning else []
+    return StateEntry(label(cand), cand.sha256, cand.submitted.isoformat(), messages=warnings)
 
 
 def _nbgrader_time(when: datetime) -> datetime:
@@ -197,39 +193,37 @@ def _write_files(course: Path, job: Job, result: Result) -> None:
         page.write_bytes(result.feedback)
 
 
-def record(run: Run, pending: Pending, job: Job, *, outcome: Result | BaseException) -> dict:
+def record(run: Run, pending: Pending, job: Job, *, outcome: Result | BaseException) -> StateEntry:
     """Files, then the gradebook (one transaction), then state.json: a crash redoes this student."""
     cand, entry = pending.cand, pending.entry
     if isinstance(outcome, BaseException):
         outcome = Result(cand.student, "error", f"the grading worker failed: {outcome!r}: not graded")
-    old = run.state["students"].get(cand.student)
-    same_zip = bool(old) and old.get("sha256") == cand.sha256 and old.get("status") == "graded"
+    old = run.state.students.get(cand.student)
+    same_zip = old is not None and old.sha256 == cand.sha256 and old.status == "graded"
     keep = run.writer.manual_grades(cand.student)
     if keep["scores"] and not same_zip:
-        entry["messages"].append(
-            f"new zip: {len(keep['scores'])} manual grade(s) of the previous one dropped"
-        )
+        entry.messages.append(f"new zip: {len(keep['scores'])} manual grade(s) of the previous one dropped")
         keep = {"scores": {}, "comments": {}}
     _write_files(run.course, job, outcome)
     run.writer.write(outcome, _nbgrader_time(cand.submitted), keep)
-    entry["status"] = outcome.status
-    entry["messages"] += result_messages(outcome, run.request.secure)
+    entry.status = outcome.status
+    entry.messages += result_messages(outcome, run.request.secure)
     if keep["scores"] and outcome.status == "graded":
-        entry["messages"].append(f"kept {len(keep['scores'])} manual grade(s) of this same zip")
-    entry.update(sandbox=outcome.sandbox, flags=outcome.flags, worker=outcome.worker)
-    entry.update(seconds=outcome.seconds, started=outcome.started)
+        entry.messages.append(f"kept {len(keep['scores'])} manual grade(s) of this same zip")
+    entry.sandbox, entry.flags, entry.worker = outcome.sandbox, outcome.flags, outcome.worker
+    entry.seconds, entry.started = outcome.seconds, outcome.started
     if outcome.status == "graded" and outcome.feedback is not None and outcome.summary and not keep["scores"]:
         run.pages[cand.student] = (outcome.summary, outcome.late_penalty)
     return entry
 
 
-def record_invalid(run: Run, pending: Pending, exc: SubmissionError) -> dict:
+def record_invalid(run: Run, pending: Pending, exc: SubmissionError) -> StateEntry:
     """A zip that never reaches a worker: no files, no gradebook row, an error with the reason."""
     cand, entry = pending.cand, pending.entry
     Course(run.course).remove_student(cand.student)
     run.writer.remove(cand.student)
-    entry["status"] = "error"
-    entry["messages"].append(str(exc))
+    entry.status = "error"
+    entry.messages.append(str(exc))
     return entry
 
 
@@ -240,9 +234,9 @@ def _older_notes(older: list[Candidate]) -> list[str]:
     return [f"{len(older) + 1} zips from this student: graded the latest, ignored {names}"]
 
 
-def _commit(run: Run, pending: Pending, entry: dict) -> None:
-    entry["messages"] += _older_notes(pending.older)
-    run.state["students"][pending.cand.student] = entry
+def _commit(run: Run, pending: Pending, entry: StateEntry) -> None:
+    entry.messages += _older_notes(pending.older)
+    run.state.students[pending.cand.student] = entry
     save_state(run.out, run.state)
 
 
@@ -254,13 +248,13 @@ def _grading_key(request: GradeRequest) -> str:
     return h.hexdigest()
 
 
-def select(by_student: dict[str, list[Candidate]], state: dict, force: bool) -> list:
+def select(by_student: dict[str, list[Candidate]], state: State, force: bool) -> list:
     """(latest zip, older zips) of every student whose latest zip or time changed (all with force)."""
     todo = []
     for student, cands in sorted(by_student.items()):
         latest = cands[0]
-        old = state["students"].get(student)
-        same = old and old["sha256"] == latest.sha256 and old["submitted"] == latest.submitted.isoformat()
+        old = state.students.get(student)
+        same = old and old.sha256 == latest.sha256 and old.submitted == latest.submitted.isoformat()
         if force or not same:
             todo.append((latest, cands[1:]))
     return todo
@@ -271,7 +265,7 @@ def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)))
 
 
-def run(request: GradeRequest) -> list[dict]:
+def run(request: GradeRequest) -> list[GradesRow]:
     """Grade every zip of `request.folder` into `request.out`; return the grades.csv rows. Bad input
     raises InputError before anything is written."""
     warnings.filterwarnings("ignore", message=".*not in session.*")  # SQLAlchemy notes from nbgrader
@@ -282,12 +276,12 @@ def run(request: GradeRequest) -> list[dict]:
         return _run_locked(request)
 
 
-def _run_locked(request: GradeRequest) -> list[dict]:
+def _run_locked(request: GradeRequest) -> list[GradesRow]:
     limit_threads()  # before any worker process or kernel starts: they inherit it
     out, due_at, secure = request.out, request.due, request.secure
     state = load_state(out)
     key = _grading_key(request)
-    force = request.force or state.get("grading_key") != key
+    force = request.force or state.grading_key != key
     by_student, notes = find_candidates(request.folder, request.times)
     todo = select(by_student, state, force)
     n_workers = request.workers or default_workers()
@@ -306,7 +300,7 @@ def _run_locked(request: GradeRequest) -> list[dict]:
         with mathjax.start(), GradebookWriter(cd.db_url(course)) as writer:
             writer.set_due(due_at)
             run_ = Run(request, course, state, writer, scratch, pages)
-            state.update(grading_key=key, due=due_at.isoformat(), secure=secure)
+            state.grading_key, state.due, state.secure = key, due_at.isoformat(), secure
             save_state(out, state)
             elapsed = _grade_all(run_, todo, pool)
     except BaseException:
@@ -315,17 +309,19 @@ def _run_locked(request: GradeRequest) -> list[dict]:
     with Beside(partial(_stop, pool, scratch)).start():  # beside grades.csv, the pages and the report
         rows = export(out)
         notes += _rebuild_feedback(out, rows, pages)
-        notes += extensions.unknown_students(extensions.load(out, due_at), set(state["students"]))
+        notes += extensions.unknown_students(extensions.load(out, due_at), set(state.students))
         report.make_report(out, rows)
     if not request.quiet:
         _print_summary(out, rows, notes, todo=todo, by_student=by_student, elapsed=elapsed)
     return rows
 
 
-def _rebuild_feedback(out: Path, rows: list[dict], pages: dict[str, tuple[str, float | None]]) -> list[str]:
+def _rebuild_feedback(
+    out: Path, rows: list[GradesRow], pages: dict[str, tuple[str, float | None]]
+) -> list[str]:
     """Every page from the gradebook (manual grades, extensions, final score), except those the
     workers just made that already show the student's row; grades stay if it fails."""
-    current = [r["student"] for r in rows if feedback_pages.is_current(r, pages.get(r["student"]))]
+    current = [r.student for r in rows if feedback_pages.is_current(r, pages.get(r.student))]
     try:
         feedback_pages.rebuild(out, rows, current)
     except RuntimeError as exc:
@@ -344,7 +340,7 @@ def _grade_all(run_: Run, todo: list, pool) -> float:
     start = time.monotonic()
     due_at, quiet = run_.request.due, run_.request.quiet
     checks = (
-        [c["grade_id"] for c in cd.graded_cells() if not c["manual"]],
+        list(ps1.AUTOGRADED),
         cd.all_cell_ids(run_.course),
     )
     jobs, pending = [], {}
@@ -355,7 +351,7 @@ def _grade_all(run_: Run, todo: list, pool) -> float:
         except SubmissionError as exc:
             _commit(run_, waiting, record_invalid(run_, waiting, exc))
             continue
-        waiting.entry["messages"] += warns
+        waiting.entry.messages += warns
         jobs.append(job)
         pending[cand.student] = waiting
     if not jobs:
@@ -382,7 +378,7 @@ def _page_context(pending: Pending, due_at: datetime, extended: dict) -> PageCon
     """What the worker needs to put this student's final summary on the page it makes."""
     return PageContext(
         pending.cand.submitted.isoformat(),
-        list(pending.entry["messages"]),
+        list(pending.entry.messages),
         _older_notes(pending.older),
         due_at,
         extended.get(pending.cand.student),

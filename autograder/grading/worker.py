@@ -30,8 +30,8 @@ from nbgrader.api import Gradebook
 from traitlets import Unicode
 from traitlets.config import Config
 
-from autograder.course.grading_course import graded_cells
 from autograder.course.layout import CONFIG_FILE, Course, nbgrader_api, nbgrader_config
+from autograder.course.state import StateEntry
 from autograder.grading.jobs import (
     FatalGradingError,
     Job,
@@ -48,7 +48,7 @@ from autograder.nbgrader_ext.sandbox import SandboxedExecute, SandboxedKernelMan
 from autograder.nbgrader_ext.sandbox_kernel import Limits
 from autograder.ps1 import ASSIGNMENT, NOTEBOOK_ID
 from autograder.results import feedback_pages
-from autograder.results.grades_table import row_from_scores
+from autograder.results.grades_table import GradesRow, row_from_scores
 
 KERNEL_REPORTS = "kernel_reports.jsonl"  # in the job's course: each kernel's post-mortem, one per line
 
@@ -116,7 +116,7 @@ def _grade_in(course: Path, job: Job, template: Template) -> Result:
     row = final_row(job, result, template.secure)
     if row is not None:  # the page shows the row's summary and penalty (the student's own deadline)
         feedback_pages.write_penalties(course, [row])
-        result.late_penalty = float(row["late_penalty"] or 0) or None
+        result.late_penalty = row.penalty_points or None
         result.summary = feedback_pages.summary(row)
     result.feedback = _feedback(api, course, job.student, summary=result.summary)
     if result.feedback is None:
@@ -130,7 +130,7 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def final_row(job: Job, result: Result, secure: bool) -> dict | None:
+def final_row(job: Job, result: Result, secure: bool) -> GradesRow | None:
     """The student's grades.csv row as this job can know it (None without a PageContext), for the
     page's summary and late penalty: the coordinator keeps the page unless manual grades or a row
     that came out different make it stale."""
@@ -138,14 +138,12 @@ def final_row(job: Job, result: Result, secure: bool) -> dict | None:
     if page is None:
         return None
     messages = [*page.before, *result_messages(result, secure), *page.after]
-    entry = {"submitted": page.submitted, "status": "graded", "messages": messages}
+    entry = StateEntry(zip="", sha256="", submitted=page.submitted, messages=messages)
     scores = {
         name: None if g["needs_manual_grade"] else float(g["auto_score"] or 0.0)
         for name, g in result.grades.items()
     }
-    return row_from_scores(
-        job.student, entry, scores, cells=graded_cells(), due=page.due, extension=page.extension
-    )
+    return row_from_scores(job.student, entry, scores, due=page.due, extension=page.extension)
 
 
 def _feedback(api: Any, course: Path, student: str, *, summary: str) -> bytes | None:

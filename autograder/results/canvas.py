@@ -23,6 +23,7 @@ from pathlib import Path
 from autograder import ps1
 from autograder.course.layout import GradingFolder
 from autograder.replace_file import replacing
+from autograder.results.grades_table import GradesRow
 
 IDENTITY = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 MATCH_COLUMNS = {"name": "Student", "login": "SIS Login ID", "sis": "SIS User ID", "id": "ID"}
@@ -141,16 +142,16 @@ def _fmt_points(x: float) -> str:
     return str(int(x)) if x == int(x) else f"{x:g}"
 
 
-def canvas_score(row: dict) -> tuple[str, str]:
+def canvas_score(row: GradesRow) -> tuple[str, str]:
     """The cell for one grades.csv row and, when it is empty, why."""
-    if row.get("status") == "error":
-        return "", f"error, not graded: {row.get('message', '')}".rstrip(": ")
-    if row.get("status") == "too_late":
-        return str(row["score"]), ""  # not accepted: 0 whatever the written answers earn
-    pending = [q.grade_id for q in ps1.QUESTIONS if str(row.get(q.grade_id, "")).strip() == ""]
+    if row.status == "error":
+        return "", f"error, not graded: {row.message}".rstrip(": ")
+    if row.status == "too_late":
+        return row.score, ""  # not accepted: 0 whatever the written answers earn
+    pending = [q.grade_id for q in ps1.QUESTIONS if row.cells.get(q.grade_id, "").strip() == ""]
     if pending:
         return "", f"awaiting grading of {', '.join(pending)}"
-    return str(row["score"]), ""
+    return row.score, ""
 
 
 def _index(keys: list[str]) -> dict[str, list[int]]:
@@ -171,11 +172,11 @@ def _roster_reason(key: str, graded: dict[str, list[int]], roster: dict[str, lis
     return "no graded submission"
 
 
-def match(roster: Roster, rows: list[dict], match_by: str) -> tuple[dict[int, dict], CanvasExport]:
+def match(roster: Roster, rows: list[GradesRow], match_by: str) -> tuple[dict[int, GradesRow], CanvasExport]:
     """Pair roster rows with grades.csv rows one to one; everything else goes in the unmatched lists."""
     col = MATCH_COLUMNS[match_by]
     r_keys = [match_key(s.get(col, ""), match_by) for s in roster.students]
-    g_keys = [compact(str(r["student"])) for r in rows]
+    g_keys = [compact(r.student) for r in rows]
     r_index, g_index = _index(r_keys), _index(g_keys)
     pairs: dict[int, dict] = {}
     result = CanvasExport(Path(), Path(), roster.column)
@@ -197,7 +198,7 @@ def match(roster: Roster, rows: list[dict], match_by: str) -> tuple[dict[int, di
         if id(row) not in paired:
             reason = f"no roster row with this {col!r}" if key not in r_index else "ambiguous: not guessed"
             result.graded_unmatched.append(
-                dict(side="graded", student=row["student"], canvas_id="", reason=reason)
+                dict(side="graded", student=row.student, canvas_id="", reason=reason)
             )
     return pairs, result
 
@@ -210,7 +211,7 @@ def _write_csv(path: Path, header: list[str] | tuple[str, ...], rows: list[list[
 
 
 def write_canvas(
-    out: Path, roster: Roster, rows: list[dict], *, match_by: str = DEFAULT_MATCH
+    out: Path, roster: Roster, rows: list[GradesRow], *, match_by: str = DEFAULT_MATCH
 ) -> CanvasExport:
     """Write `<out>/canvas_import.csv` and `<out>/canvas_unmatched.csv` (temp files, then renamed)."""
     out = Path(out)
@@ -221,7 +222,7 @@ def write_canvas(
         if i in pairs:
             score, why = canvas_score(pairs[i])
             if why:
-                result.empty[str(pairs[i]["student"])] = why
+                result.empty[pairs[i].student] = why
             else:
                 result.scored += 1
         lines.append([student.get(c, "") for c in IDENTITY] + [score])

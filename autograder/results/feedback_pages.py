@@ -22,7 +22,7 @@ from autograder.course.layout import folder
 from autograder.course.run_lock import run_lock
 from autograder.nbgrader_ext.feedback_html import FeedbackHTMLExporter
 from autograder.ps1 import ASSIGNMENT, NOTEBOOK_ID
-from autograder.results.grades_table import export, graded_state
+from autograder.results.grades_table import GradesRow, export, graded_state
 
 
 def page_path(out: Path, student: str) -> Path:
@@ -30,48 +30,47 @@ def page_path(out: Path, student: str) -> Path:
     return folder(out).course.feedback_page(student)
 
 
-def summary(row: dict) -> str:
+def summary(row: GradesRow) -> str:
     """The top of a student's page: the same numbers and message as the student's grades.csv row."""
     lines = [
-        f"## Final score: {row['score']} / {row['max_score']} (status: {row['status']})",
+        f"## Final score: {row.score} / {row.max_score} (status: {row.status})",
         "",
-        f"- points before the late penalty: {row['raw_score']}",
-        f"- late days: {row['late_days']}",
-        f"- late penalty: {row['late_penalty'] or 0} point(s)",
+        f"- points before the late penalty: {row.raw_score}",
+        f"- late days: {row.late_days}",
+        f"- late penalty: {row.late_penalty or 0} point(s)",
     ]
-    if row.get("message"):
-        lines.append(f"- notes: {row['message']}")
+    if row.message:
+        lines.append(f"- notes: {row.message}")
     lines.append("- plots are not drawn when grading: your own notebook and PDF show them")
     return "\n".join(lines)
 
 
-def write_penalties(course: Path, rows: list[dict]) -> None:
+def write_penalties(course: Path, rows: list[GradesRow]) -> None:
     """Store each graded student's penalty in the gradebook, where nbgrader's feedback reads it."""
     with cd.gradebook(course) as gb:
         for row in rows:
-            if row["status"] == "error":
+            if row.status == "error":
                 continue
             try:
-                nb = gb.find_submission_notebook(NOTEBOOK_ID, ASSIGNMENT, row["student"])
+                nb = gb.find_submission_notebook(NOTEBOOK_ID, ASSIGNMENT, row.student)
             except MissingEntry:
                 continue
-            penalty = float(row["late_penalty"] or 0)
-            nb.late_submission_penalty = penalty if penalty > 0 else None
+            nb.late_submission_penalty = row.penalty_points if row.penalty_points > 0 else None
         gb.db.commit()
 
 
-def rebuild(out: Path, rows: list[dict], current: Collection[str] = ()) -> list[Path]:
+def rebuild(out: Path, rows: list[GradesRow], current: Collection[str] = ()) -> list[Path]:
     """Rebuild every graded student's page from the gradebook, except the `current` ones (pages just
     made with this same summary and penalty); return the pages. Hold the run lock."""
     out = Path(out).resolve()
     course = folder(out).course.root
     write_penalties(course, rows)
-    graded = [r for r in rows if r["status"] != "error"]
+    graded = [r for r in rows if r.status != "error"]
     # nbgrader splits its exclusion list at commas: an id holding one is always rebuilt.
     skip = sorted(s for s in current if "," not in s)
-    if any(r["student"] not in skip for r in graded):
+    if any(r.student not in skip for r in graded):
         extra = Config()
-        extra.GradeSummary.summaries = {r["student"]: summary(r) for r in graded}
+        extra.GradeSummary.summaries = {r.student: summary(r) for r in graded}
         extra.GenerateFeedback.exporter_class = FeedbackHTMLExporter  # also for courses made before it
         extra.CourseDirectory.student_id_exclude = ",".join(skip)
         result = cd.api(course, extra).generate_feedback(ASSIGNMENT, force=True)
@@ -79,17 +78,17 @@ def rebuild(out: Path, rows: list[dict], current: Collection[str] = ()) -> list[
             raise RuntimeError(
                 "nbgrader generate_feedback failed:\n" + result.get("log", "") + result["error"]
             )
-    return [page_path(out, r["student"]) for r in graded if page_path(out, r["student"]).exists()]
+    return [page_path(out, r.student) for r in graded if page_path(out, r.student).exists()]
 
 
-def is_current(row: dict, made: tuple[str, float | None] | None) -> bool:
+def is_current(row: GradesRow, made: tuple[str, float | None] | None) -> bool:
     """Whether a page made while grading, with (summary, late penalty) `made`, shows this row."""
-    if made is None or row["status"] == "error":
+    if made is None or row.status == "error":
         return False
-    return made[0] == summary(row) and float(row["late_penalty"] or 0) == float(made[1] or 0)
+    return made[0] == summary(row) and row.penalty_points == float(made[1] or 0)
 
 
-def refresh(out: Path, change: Callable[[], object] | None = None) -> tuple[list[dict], list[Path]]:
+def refresh(out: Path, change: Callable[[], object] | None = None) -> tuple[list[GradesRow], list[Path]]:
     """Under the run lock: `change` (e.g. importing manual grades), then grades.csv and every page."""
     out = Path(out).resolve()
     graded_state(out)  # a folder never graded: one line, before anything is touched

@@ -8,6 +8,7 @@ entered later would escape it.
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from autograder import ps1
 from autograder.course import grading_course as cd
 from autograder.course.layout import GradingFolder
-from autograder.course.state import load_state
+from autograder.course.state import State, StateEntry, load_state
 from autograder.deadlines import parse_time
 from autograder.errors import InputError
 from autograder.nbgrader_ext import late_policy
@@ -25,7 +26,7 @@ from autograder.replace_file import replacing
 from autograder.results import extensions
 from autograder.results.extensions import Extension
 
-BASE_COLUMNS = [
+BASE_COLUMNS = (
     "student",
     "raw_score",
     "max_score",
@@ -34,7 +35,59 @@ BASE_COLUMNS = [
     "score",
     "status",
     "message",
-]
+)
+
+
+@dataclass
+class GradesRow:
+    """One student's line of grades.csv, each number as the file prints it ("" = none)."""
+
+    student: str
+    max_score: str
+    late_days: int
+    raw_score: str = ""  # the questions' points before the late penalty
+    late_penalty: str = ""
+    score: str = ""  # raw_score - late_penalty, never below 0
+    status: str = ""  # ok, late, too_late or error
+    message: str = ""
+    cells: dict[str, str] = field(default_factory=dict)  # grade_id -> points ("" awaiting, or error)
+
+    @property
+    def penalty_points(self) -> float:
+        return float(self.late_penalty or 0)
+
+    def as_csv(self) -> dict[str, str | int]:
+        """The row as grades.csv's columns: BASE_COLUMNS, then one per question."""
+        base = {name: getattr(self, name) for name in BASE_COLUMNS}
+        return base | {q.grade_id: self.cells.get(q.grade_id, "") for q in ps1.QUESTIONS}
+
+
+def columns() -> list[str]:
+    """grades.csv's header."""
+    return [*BASE_COLUMNS, *(q.grade_id for q in ps1.QUESTIONS)]
+
+
+def read_grades(out: Path) -> list[GradesRow]:
+    """The rows of `<out>/grades.csv` as the last export wrote them."""
+    with GradingFolder(Path(out)).grades_csv.open(newline="", encoding="utf-8") as fh:
+        records = list(csv.DictReader(fh))
+    rows = []
+    for record in records:
+        base = {name: record.get(name, "") for name in BASE_COLUMNS}
+        base["late_days"] = int(base["late_days"] or 0)
+        rows.append(GradesRow(**base, cells={q.grade_id: record.get(q.grade_id, "") for q in ps1.QUESTIONS}))
+    return rows
+
+
+def write_grades(out: Path, rows: list[GradesRow]) -> None:
+    """`<out>/grades.csv` replaced whole by `rows`."""
+    with (
+        replacing(GradingFolder(Path(out)).grades_csv) as tmp,
+        tmp.open("w", newline="", encoding="utf-8") as fh,
+    ):
+        writer = csv.DictWriter(fh, fieldnames=columns())
+        writer.writeheader()
+        writer.writerows(row.as_csv() for row in rows)
 
 
 def _fmt(x: float | None) -> str:
@@ -44,115 +97,89 @@ def _fmt(x: float | None) -> str:
 
 
 def student_row(
-    gb: Gradebook,
-    student: str,
-    entry: dict,
-    *,
-    cells: list[dict],
-    due: datetime,
-    extension: Extension | None = None,
-) -> dict:
+    gb: Gradebook, student: str, entry: StateEntry, *, due: datetime, extension: Extension | None = None
+) -> GradesRow:
     """One grades.csv row from the gradebook (see `row_from_scores`)."""
     scores = {}
-    for cell in cells:
+    for q in ps1.QUESTIONS:
         try:
-            grade = gb.find_grade(cell["grade_id"], NOTEBOOK_ID, ASSIGNMENT, student)
+            grade = gb.find_grade(q.grade_id, NOTEBOOK_ID, ASSIGNMENT, student)
         except MissingEntry:
-            scores[cell["grade_id"]] = None
+            scores[q.grade_id] = None
             continue
         pending = grade.manual_score is None and grade.needs_manual_grade
-        scores[cell["grade_id"]] = None if pending else (grade.score or 0.0)
-    return row_from_scores(student, entry, scores, cells=cells, due=due, extension=extension)
+        scores[q.grade_id] = None if pending else (grade.score or 0.0)
+    return row_from_scores(student, entry, scores, due=due, extension=extension)
 
 
 def row_from_scores(
     student: str,
-    entry: dict,
+    entry: StateEntry,
     scores: dict[str, float | None],
     *,
-    cells: list[dict],
     due: datetime,
     extension: Extension | None = None,
-) -> dict:
-    """One grades.csv row from each cell's score (None: missing or awaiting manual grading); error
-    rows have empty scores, never a 0 that looks earned. A grading worker calls this too, to put
-    the same summary on the page it makes.
+) -> GradesRow:
+    """One grades.csv row from each question's score (None: missing or awaiting manual grading);
+    error rows have empty scores, never a 0 that looks earned. A grading worker calls this too, to
+    put the same summary on the page it makes.
 
     Lateness is measured against the student's extension when there is one; the submission time
     (state.json) is never changed.
     """
-    messages = list(entry.get("messages", []))
+    messages = list(entry.messages)
     if extension is not None:
         due = extension.due
         messages.insert(0, extension.label)
-    row: dict = {"student": student, "max_score": _fmt(sum(c["points"] for c in cells))}
-    submitted = datetime.fromisoformat(entry["submitted"])
-    days = late_policy.late_days((submitted - due).total_seconds(), ps1.GRACE_MINUTES)
-    row["late_days"] = days
-    if entry["status"] == "error":
-        row.update(raw_score="", late_penalty="", score="", status="error")
-        row["message"] = "; ".join(messages)
+    days = late_policy.late_days((entry.submitted_at - due).total_seconds(), ps1.GRACE_MINUTES)
+    row = GradesRow(student, _fmt(ps1.TOTAL_POINTS), days)
+    if entry.status == "error":
+        row.status, row.message = "error", "; ".join(messages)
+        row.cells = dict.fromkeys((q.grade_id for q in ps1.QUESTIONS), "")
         return row
-    raw = 0.0
-    pending = []
-    for cell in cells:
-        score = scores.get(cell["grade_id"])
-        if score is None:
-            row[cell["grade_id"]] = ""
-            pending.append(cell["grade_id"])
-            continue
-        raw += score
-        row[cell["grade_id"]] = _fmt(score)
+    found = {q.grade_id: scores.get(q.grade_id) for q in ps1.QUESTIONS}
+    pending = [grade_id for grade_id, score in found.items() if score is None]
+    row.cells = {grade_id: _fmt(score) if score is not None else "" for grade_id, score in found.items()}
+    raw = sum(score for score in found.values() if score is not None)
     penalty = late_policy.late_penalty(raw, days, ps1.PERCENT_PER_DAY, max_days=ps1.MAX_LATE_DAYS)
     first = 1 if extension is not None else 0  # the extension's note stays first: it explains the rest
     if late_policy.too_late(days, ps1.MAX_LATE_DAYS):
-        status = "too_late"
-        penalty = raw
+        row.status, penalty = "too_late", raw
         messages.insert(
             first, f"{days} days late (limit {ps1.MAX_LATE_DAYS}): not accepted, raw score for reference"
         )
     elif days > 0:
-        status = "late"
+        row.status = "late"
         messages.insert(first, f"{days} day(s) late: -{_fmt(ps1.PERCENT_PER_DAY * days)}%")
     else:
-        status = "ok"
+        row.status = "ok"
     if pending:
         messages.append(f"awaiting manual grading: {', '.join(pending)}")
-    row.update(raw_score=_fmt(raw), late_penalty=_fmt(penalty), score=_fmt(max(0.0, raw - penalty)))
-    row["status"] = status
-    row["message"] = "; ".join(messages)
+    row.raw_score, row.late_penalty, row.score = _fmt(raw), _fmt(penalty), _fmt(max(0.0, raw - penalty))
+    row.message = "; ".join(messages)
     return row
 
 
-def graded_state(out: Path) -> dict:
+def graded_state(out: Path) -> State:
     """state.json of a folder that was graded; InputError (one line) if `grade` never ran there."""
     state = load_state(out)
     where = GradingFolder(Path(out))
-    if not state.get("students") and not where.course.gradebook_file.exists():
+    if not state.students and not where.course.gradebook_file.exists():
         name = where.state_file.name
         raise InputError(f"{out} holds no grading run (no {name}): run `ps1 grade FOLDER --out {out}` first")
     return state
 
 
-def export(out: Path) -> list[dict]:
+def export(out: Path) -> list[GradesRow]:
     """Write `<out>/grades.csv`; return its rows (sorted by student)."""
     out = Path(out).resolve()
-    course = GradingFolder(out).course.root
     state = graded_state(out)
-    due = parse_time(state.get("due", ps1.DUE_DATE))
+    due = parse_time(state.due or ps1.DUE_DATE)
     extended = extensions.load(out, due)
-    cells = cd.graded_cells()
-    rows = []
-    with cd.gradebook(course) as gb:
-        for student in sorted(state["students"]):
-            entry = state["students"][student]
-            rows.append(
-                student_row(gb, student, entry, cells=cells, due=due, extension=extended.get(student))
-            )
-    columns = BASE_COLUMNS + [c["grade_id"] for c in cells]
-    with replacing(GradingFolder(out).grades_csv) as tmp, tmp.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=columns)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: row.get(k, "") for k in columns})
+    with cd.gradebook(GradingFolder(out).course.root) as gb:
+        rows = [
+            student_row(gb, student, state.students[student], due=due, extension=extended.get(student))
+            for student in sorted(state.students)
+        ]
+    write_grades(out, rows)
     return rows

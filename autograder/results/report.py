@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from autograder import ps1
 from autograder.course.layout import GradingFolder
 from autograder.replace_file import replacing
+from autograder.results.grades_table import GradesRow
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -81,12 +82,12 @@ def points_text(x: float | None) -> str:
     return "-" if x is None else f"{x:.1f}".removesuffix(".0")
 
 
-def question_stats(question: ps1.Question, graded_rows: list[dict]) -> QuestionStats:
+def question_stats(question: ps1.Question, graded_rows: list[GradesRow]) -> QuestionStats:
     """Count full / partial / zero / awaiting for one question; an empty cell is awaiting, not 0."""
     counts = dict.fromkeys(SEGMENTS, 0)
     values = []
     for row in graded_rows:
-        value = _num(row.get(question.grade_id))
+        value = _num(row.cells.get(question.grade_id))
         if value is None:
             counts["awaiting"] += 1
             continue
@@ -101,12 +102,12 @@ def question_stats(question: ps1.Question, graded_rows: list[dict]) -> QuestionS
     return QuestionStats(question.grade_id, question.points, question.manual, counts, mean)
 
 
-def report_data(rows: list[dict]) -> ReportData:
+def report_data(rows: list[GradesRow]) -> ReportData:
     """The figure's numbers from grades.csv rows (as export returns them, or read back from the file)."""
-    graded = [r for r in rows if r.get("status") != "error"]
-    status_counts = {s: sum(r.get("status") == s for r in rows) for s in STATUSES}
+    graded = [r for r in rows if r.status != "error"]
+    status_counts = {s: sum(r.status == s for r in rows) for s in STATUSES}
     return ReportData(
-        scores=[_num(r.get("score")) or 0.0 for r in graded],
+        scores=[_num(r.score) or 0.0 for r in graded],
         max_score=float(ps1.TOTAL_POINTS),
         status_counts=status_counts,
         questions=[question_stats(q, graded) for q in ps1.QUESTIONS],
@@ -174,7 +175,7 @@ def figure(data: ReportData) -> Figure:
     return fig
 
 
-def make_report(out: Path, rows: list[dict]) -> Path:
+def make_report(out: Path, rows: list[GradesRow]) -> Path:
     """Draw `<out>/report.png` from grades.csv rows."""
     path = GradingFolder(Path(out)).report_png
     with replacing(path) as tmp:
@@ -182,11 +183,11 @@ def make_report(out: Path, rows: list[dict]) -> Path:
     return path
 
 
-def table(rows: list[dict]) -> str:
+def table(rows: list[GradesRow]) -> str:
     """Plain-text table of the results."""
     cols = ["student", "status", "raw_score", "late_days", "late_penalty", "score", "max_score"]
     head = cols + ["message"]
-    lines = [[str(r.get(c, "")) for c in cols] + [str(r.get("message", ""))[:90]] for r in rows]
+    lines = [[str(getattr(r, c)) for c in cols] + [r.message[:90]] for r in rows]
     widths = [max(len(h), *(len(line[i]) for line in lines)) if lines else len(h) for i, h in enumerate(head)]
     fmt = "  ".join(f"{{:{w}}}" for w in widths)
     out = [fmt.format(*head), fmt.format(*("-" * w for w in widths))]

@@ -66,10 +66,10 @@ def read_class(out: Path) -> ClassAnswers:
         raise InputError(f"{out} has no release notebook ({release}): run `ps1 grade ... --out {out}` again")
     layout = answer_layout(release)
     found = ClassAnswers(layout, read_answers(release, layout))
-    for student in sorted(state["students"]):
+    for student in sorted(state.students):
         path = GradingFolder(out).course.submitted_notebook(student)
         if not path.is_file():
-            found.missing.append(f"{student} (no notebook: {state['students'][student].get('status')})")
+            found.missing.append(f"{student} (no notebook: {state.students[student].status})")
             continue
         try:
             found.students[student] = read_answers(path, layout)

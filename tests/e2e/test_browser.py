@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
+from autograder import ps1
 from autograder.authoring.examples import filled
 from autograder.course import grading_course as cd
 from autograder.grading import coordinator
@@ -179,23 +180,23 @@ def test_formgrader_manual_grade_reaches_grades_csv(tmp_path: Path) -> None:
     out = tmp_path / "out"
     coordinator.run(GradeRequest(inbox, out, quiet=True))
     course = out / "course"
-    question = next(c for c in cd.graded_cells() if c["manual"])
+    question = next(q for q in ps1.QUESTIONS if q.manual)
     with cd.gradebook(course) as gb:
         submission_id = gb.find_submission_notebook(NOTEBOOK_ID, ASSIGNMENT, "AdaLovelace").id
-    points = question["points"] - 1
+    points = question.points - 1
     SHOTS.mkdir(parents=True, exist_ok=True)
     with jupyter_lab(course, tmp_path) as (base, token), browser_page() as page:
         page.goto(f"{base}/formgrader?token={token}")
         page.goto(f"{base}/formgrader/submissions/{submission_id}/")
-        box = page.locator(f"input.score#{question['grade_id']}")
+        box = page.locator(f"input.score#{question.grade_id}")
         box.wait_for(timeout=30_000)
         with page.expect_response(lambda r: "/formgrader/api/grade/" in r.url and r.request.method == "PUT"):
             box.fill(str(points))
             box.press("Tab")
         page.screenshot(path=str(SHOTS / "formgrader_manual_grade.png"))
-    rows = {r["student"]: r for r in export.export(out)}
-    assert float(rows["AdaLovelace"][question["grade_id"]]) == points
+    rows = {r.student: r for r in export.export(out)}
+    assert float(rows["AdaLovelace"].cells[question.grade_id]) == points
     with (out / "grades.csv").open() as fh:
         row = next(r for r in csv.DictReader(fh) if r["student"] == "AdaLovelace")
-    assert float(row[question["grade_id"]]) == points
+    assert float(row[question.grade_id]) == points
     assert json.loads((out / "state.json").read_text())["students"]["AdaLovelace"]["status"] == "graded"

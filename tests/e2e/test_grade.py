@@ -22,6 +22,7 @@ from types import SimpleNamespace
 import pytest
 from helpers.commands import refused, run_ps1
 
+from autograder import ps1
 from autograder.authoring import examples as make_examples
 from autograder.course import grading_course as cd
 from autograder.grading import coordinator
@@ -102,8 +103,8 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     for p in EXAMPLES.iterdir():
         if p.suffix in (".zip", ".csv"):
             shutil.copy(p, zips / p.name)
-    cells = cd.graded_cells()  # the repo's source notebook
-    tests = [c["grade_id"] for c in cells if not c["manual"]]
+    cells = ps1.QUESTIONS  # the repo's source notebook's graded cells (a test holds them equal)
+    tests = list(ps1.AUTOGRADED)
     extra = _hostile(zips, tests)
     with (zips / "times.csv").open("a") as fh:
         for name, when in extra.items():
@@ -120,7 +121,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
         root=root,
         zips=zips,
         out=out,
-        rows={r["student"]: r for r in rows},
+        rows={r.student: r.as_csv() for r in rows},
         cells=cells,
         tests=tests,
         printed=buf.getvalue(),
@@ -134,8 +135,8 @@ def _csv(out: Path) -> dict[str, dict]:
         return {r["student"]: r for r in csv.DictReader(fh)}
 
 
-def auto_total(cells: list[dict]) -> float:
-    return sum(c["points"] for c in cells if not c["manual"])
+def auto_total(cells: tuple[ps1.Question, ...]) -> float:
+    return sum(q.points for q in cells if not q.manual)
 
 
 def test_make_examples_is_reproducible_and_committed_zips_fit_the_notebook(tmp_path: Path) -> None:
@@ -162,8 +163,8 @@ def test_grades_csv_columns(graded: SimpleNamespace) -> None:
     with (graded.out / "grades.csv").open() as fh:
         header = next(csv.reader(fh))
     base = ["student", "raw_score", "max_score", "late_days", "late_penalty", "score", "status", "message"]
-    assert header == base + [c["grade_id"] for c in graded.cells]
-    assert sum(c["points"] for c in graded.cells) == 100
+    assert header == base + [q.grade_id for q in graded.cells]
+    assert sum(q.points for q in graded.cells) == 100
 
 
 def test_example_grades(graded: SimpleNamespace) -> None:
@@ -215,7 +216,7 @@ def test_example_grades(graded: SimpleNamespace) -> None:
 def test_errors_are_never_zeros(graded: SimpleNamespace, student: str, words: str) -> None:
     row = _csv(graded.out)[student]
     assert row["status"] == "error" and words in row["message"], row
-    assert row["raw_score"] == row["score"] == "" and all(row[c["grade_id"]] == "" for c in graded.cells)
+    assert row["raw_score"] == row["score"] == "" and all(row[q.grade_id] == "" for q in graded.cells)
 
 
 def test_deleted_test_cell_is_restored_and_graded(graded: SimpleNamespace) -> None:
@@ -225,7 +226,7 @@ def test_deleted_test_cell_is_restored_and_graded(graded: SimpleNamespace) -> No
         and f"deleted test cells restored from the source: {graded.tests[-1]}" in row["message"]
     )
     assert float(row[graded.tests[-1]]) == next(
-        c["points"] for c in graded.cells if c["grade_id"] == graded.tests[-1]
+        q.points for q in graded.cells if q.grade_id == graded.tests[-1]
     )
 
 
@@ -315,15 +316,13 @@ def test_new_zip_grades_only_that_one(graded: SimpleNamespace) -> None:
 
 
 def test_manual_grades_then_penalty_on_the_new_total(graded: SimpleNamespace, tmp_path: Path) -> None:
-    written = [c for c in graded.cells if c["manual"]]
+    written = [q for q in graded.cells if q.manual]
     sheet = tmp_path / "manual.csv"
     sheet.write_text(
-        "student,question,points\n" + "".join(f"GraceHopper,{c['grade_id']},{c['points']}\n" for c in written)
+        "student,question,points\n" + "".join(f"GraceHopper,{q.grade_id},{q.points}\n" for q in written)
     )
     bad = tmp_path / "bad.csv"
-    bad.write_text(
-        f"student,question,points\nGraceHopper,{written[0]['grade_id']},{written[0]['points'] + 1}\n"
-    )
+    bad.write_text(f"student,question,points\nGraceHopper,{written[0].grade_id},{written[0].points + 1}\n")
     before = _csv(graded.out)["GraceHopper"]
     refused(run_ps1("manual", graded.out, bad), "line 2", "outside 0..")  # stderr, exit status 2
     assert _csv(graded.out)["GraceHopper"] == before

@@ -27,6 +27,7 @@ import pytest
 from conftest import copy_examples
 from dask.distributed import Client
 
+from autograder import ps1
 from autograder.course import grading_course as cd
 from autograder.deadlines import parse_time
 from autograder.grading import coordinator
@@ -172,7 +173,7 @@ def test_jobs_carry_no_path_or_url_of_the_coordinator(zips: Path, reference: dic
     cd.prepare(course, db=db)
     template = coordinator.make_template(cd.template_files(course, parse_time("2017-01-12 12:00")), True)
     cand = coordinator.find_candidates(zips, {})[0]["AdaLovelace"][0]
-    checks = ([c["grade_id"] for c in cd.graded_cells() if not c["manual"]], cd.all_cell_ids(course))
+    checks = (list(ps1.AUTOGRADED), cd.all_cell_ids(course))
     job, _ = coordinator.make_job(course, cand, checks, scratch=coordinator.scratch_name(out))
     payload = pickle.dumps((job, template))
     for secret in (str(tmp_path), "secret-books", "class.db", str(zips)):

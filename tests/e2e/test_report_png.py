@@ -6,7 +6,6 @@ computes itself from the grades.csv the command wrote; the PNG is re-opened and 
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import matplotlib.image
@@ -15,17 +14,17 @@ from helpers.commands import run_ps1
 
 from autograder import ps1
 from autograder.results import report
+from autograder.results.grades_table import GradesRow, read_grades
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def exported(export_out: Path) -> list[dict]:
+def exported(export_out: Path) -> list[GradesRow]:
     (export_out / "report.png").unlink(missing_ok=True)
     done = run_ps1("export", export_out)
     assert done.returncode == 0, done.stderr
-    with (export_out / "grades.csv").open(newline="") as fh:
-        return list(csv.DictReader(fh))
+    return read_grades(export_out)
 
 
 def _axis(fig, title_word: str):
@@ -38,15 +37,15 @@ def _segments(ax) -> dict[str, dict[str, float]]:
     return {c.get_label(): {n: p.get_width() for n, p in zip(names, c.patches)} for c in ax.containers}
 
 
-def test_png_is_the_figure(export_out: Path, exported: list[dict]) -> None:
+def test_png_is_the_figure(export_out: Path, exported: list[GradesRow]) -> None:
     image = matplotlib.image.imread(export_out / "report.png")
     width, height = (round(x * report.DPI) for x in report.FIGSIZE)
     assert image.shape[:2] == (height, width)
     assert image[..., :3].std() > 0.1  # something is drawn, not a blank canvas
 
 
-def test_awaiting_answers_are_drawn_as_awaiting_not_as_zero(exported: list[dict]) -> None:
-    graded = [r for r in exported if r["status"] != "error"]
+def test_awaiting_answers_are_drawn_as_awaiting_not_as_zero(exported: list[GradesRow]) -> None:
+    graded = [r for r in exported if r.status != "error"]
     ax = _axis(report.figure(report.report_data(exported)), "question")
     drawn = _segments(ax)
     labels = {t.get_position()[1]: t.get_text() for t in ax.texts}
@@ -54,7 +53,7 @@ def test_awaiting_answers_are_drawn_as_awaiting_not_as_zero(exported: list[dict]
     assert sorted(names) == sorted(q.grade_id for q in ps1.QUESTIONS)
     awaited = 0
     for q in ps1.QUESTIONS:
-        cells = [r[q.grade_id] for r in graded]
+        cells = [r.cells[q.grade_id] for r in graded]
         waiting = sum(c == "" for c in cells)
         zeros = sum(c != "" and float(c) == 0 for c in cells)
         assert drawn["awaiting grading"][q.grade_id] == pytest.approx(100 * waiting / len(graded))
@@ -71,8 +70,8 @@ def test_awaiting_answers_are_drawn_as_awaiting_not_as_zero(exported: list[dict]
     assert any(drawn["full marks"][g] > 0 for g in written)  # Ada's, graded by `manual`
 
 
-def test_students_per_status(exported: list[dict]) -> None:
+def test_students_per_status(exported: list[GradesRow]) -> None:
     ax = _axis(report.figure(report.report_data(exported)), "status")
     heights = {t.get_text(): p.get_height() for t, p in zip(ax.get_xticklabels(), ax.patches)}
-    assert heights == {s: sum(r["status"] == s for r in exported) for s in report.STATUSES}
+    assert heights == {s: sum(r.status == s for r in exported) for s in report.STATUSES}
     assert all(heights[s] for s in report.STATUSES)  # the fixture has one student of each status

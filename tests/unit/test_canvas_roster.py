@@ -8,6 +8,7 @@ import pytest
 
 from autograder import ps1
 from autograder.results import canvas
+from autograder.results.grades_table import GradesRow
 
 HEADER = "Student,ID,SIS User ID,SIS Login ID,Section,PS1 (12),Current Score\n"
 
@@ -18,10 +19,9 @@ def _roster(tmp_path: Path, text: str | bytes) -> Path:
     return path
 
 
-def _row(student: str, status: str = "ok", score: str = "80", **cells: str) -> dict:
-    return {"student": student, "status": status, "score": score} | {
-        q.grade_id: cells.get(q.grade_id, str(q.points)) for q in ps1.QUESTIONS
-    }
+def _row(student: str, status: str = "ok", score: str = "80", **cells: str) -> GradesRow:
+    points = {q.grade_id: cells.get(q.grade_id, str(q.points)) for q in ps1.QUESTIONS}
+    return GradesRow(student, "100", 0, score=score, status=status, cells=points)
 
 
 def test_points_row_is_read_and_the_ps1_column_found(tmp_path: Path) -> None:

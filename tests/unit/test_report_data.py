@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from autograder import ps1
 from autograder.results import report
+from autograder.results.grades_table import GradesRow
 
 
-def _row(status: str, **cells: str) -> dict:
-    return {"status": status, "score": "50"} | {q.grade_id: cells.get(q.grade_id, "") for q in ps1.QUESTIONS}
+def _row(status: str, **cells: str) -> GradesRow:
+    points = {q.grade_id: cells.get(q.grade_id, "") for q in ps1.QUESTIONS}
+    return GradesRow("Student", "100", 0, score="50", status=status, cells=points)
 
 
 def test_nobody_graded_yet_is_awaiting_not_zero() -> None:

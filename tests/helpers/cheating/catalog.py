@@ -23,7 +23,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.course import grading_course as cd
+from autograder import ps1
 from autograder.nbgrader_ext.sandbox_kernel import Limits
 from autograder.ps1 import NOTEBOOK, REPO_DIR, SOURCE_DIR
 
@@ -69,7 +69,7 @@ FLAGGED = "flagged for the instructor"
 
 def autograded_points() -> dict[str, float]:
     """grade_id -> points of every autograded test cell of the repo's source notebook."""
-    return {c["grade_id"]: c["points"] for c in cd.graded_cells() if not c["manual"]}
+    return {q.grade_id: float(q.points) for q in ps1.QUESTIONS if not q.manual}
 
 
 @dataclass
