@@ -1,9 +1,11 @@
 """`ps1 manual <out> <grades.csv>`: import manual grades, then rewrite grades.csv and the feedback pages.
 
-The CSV has a header `student,question,points` and optionally `comment` (question = the cell's grade_id,
-as in the grades.csv columns). Each row sets nbgrader's manual score (and the grader's comment) of that
-cell in the class gradebook, exactly as formgrader would; the late penalty is then recomputed on the
-new total and every feedback page rebuilt. One bad row changes nothing.
+The CSV has a header `student,question` with `points` or `items`, and optionally `comment` (question =
+the cell's grade_id, as in the grades.csv columns). A row gives points, or the ids of the rubric items
+that apply (nbgrader_course/source/ps1/rubric.toml; several separated by spaces or `;`). Each row sets
+nbgrader's manual score (and the grader's comment) of that cell in the class gradebook, exactly as
+formgrader would; the late penalty is then recomputed on the new total and every feedback page
+rebuilt. One bad row changes nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from autograder.results.manual_grades import import_manual
 def main(argv: list[str] | None = None) -> int:
     parser = command_parser("manual", __doc__)
     parser.add_argument("out", type=Path, help="the --out folder of `ps1 grade`")
-    parser.add_argument("csv", type=Path, help="CSV with columns student,question,points[,comment]")
+    parser.add_argument("csv", type=Path, help="CSV with columns student,question,points or items[,comment]")
     args = parser.parse_args(argv)
     imported: list[int] = []
     rows, pages = refresh(args.out, lambda: imported.append(import_manual(args.out, args.csv)))

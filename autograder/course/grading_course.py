@@ -31,7 +31,7 @@ from autograder.course.layout import (
 )
 from autograder.machine_cache import cache_dir
 from autograder.nbgrader_ext.feedback_math import install_mathjax
-from autograder.ps1 import ASSIGNMENT, SOURCE_DIR
+from autograder.ps1 import ASSIGNMENT, RUBRIC_NAME, SOURCE_DIR
 from autograder.replace_file import replacing
 
 DEFAULT_DB = ps1.GRADEBOOK_FILE
@@ -50,6 +50,7 @@ c.GenerateFeedback.preprocessors = [
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     "autograder.nbgrader_ext.feedback.HideHiddenTests",
     "autograder.nbgrader_ext.feedback.GradeSummary",
+    "autograder.nbgrader_ext.feedback.RubricItems",
 ]
 c.GenerateFeedback.exporter_class = "autograder.nbgrader_ext.feedback_html.FeedbackHTMLExporter"
 from autograder.nbgrader_ext.feedback_math import configure_feedback_math
@@ -82,10 +83,11 @@ c.CourseDirectory.db_url = {db!r} or "sqlite:///" + _os.path.join(c.CourseDirect
 
 
 def source_digest(source_dir: Path) -> str:
-    """Hash of every file of the source assignment folder (changes force a regrade)."""
+    """Hash of every file of the source assignment folder (changes force a regrade), except the
+    rubric: a changed rubric re-scores the written answers it graded, and regrades nothing."""
     h = hashlib.sha256()
     for path in sorted(p for p in source_dir.rglob("*") if p.is_file()):
-        if ".ipynb_checkpoints" in path.parts or "__pycache__" in path.parts:
+        if ".ipynb_checkpoints" in path.parts or "__pycache__" in path.parts or path.name == RUBRIC_NAME:
             continue
         h.update(path.relative_to(source_dir).as_posix().encode())
         h.update(hashlib.sha256(path.read_bytes()).digest())
@@ -96,7 +98,8 @@ def _copy_source(course: Path, source: Path | None) -> None:
     """Copy the source assignment (default: nbgrader_course/source/ps1) and its nbgrader_config.py."""
     source = source if source is not None else SOURCE_DIR
     target = Course(course)
-    shutil.copytree(source, target.source_dir, dirs_exist_ok=True)
+    # The rubric is read from the source folder itself (results/rubric_grades.py): no copy goes to workers.
+    shutil.copytree(source, target.source_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns(RUBRIC_NAME))
     cfg = source.parent.parent / CONFIG_FILE  # the nbgrader course folder holding source/<id>/
     if cfg.exists() and cfg.resolve() != target.config_file.resolve():
         shutil.copy(cfg, target.config_file)
@@ -121,6 +124,12 @@ def given_db(course: Path) -> str | None:
     # used the default, wherever the folder was then.
     old = recorded.get("db_url")
     return None if not old or Course(Path(course)).gradebook_file.exists() else old
+
+
+def source_dir(course: Path) -> Path:
+    """The source assignment folder the course was prepared from (`--source`, else PS1's own)."""
+    given = _stamp(course).get("source")
+    return Path(given) if given else SOURCE_DIR
 
 
 def given_db_line(course: Path) -> str | None:
@@ -183,7 +192,8 @@ def prepare(
     src_dir = source if source is not None else SOURCE_DIR
     digest = source_digest(src_dir)
     url = db or default_db_url(course)
-    wanted = {"digest": digest, "db": db, "secure": secure, "layout": LAYOUT}
+    given_source = str(Path(source).resolve()) if source is not None else None
+    wanted = {"digest": digest, "db": db, "secure": secure, "layout": LAYOUT, "source": given_source}
     if not rebuild and _stamp(course) == wanted:
         return digest
     shutil.rmtree(where.sources, ignore_errors=True)
@@ -215,7 +225,9 @@ def upgrade(out: Path) -> bool:
     if layout(out) == LAYOUT:
         return False
     course = GradingFolder(out).course.root
-    prepare(course, db=given_db(course), secure=_stamp(course).get("secure", True), rebuild=True)
+    recorded = _stamp(course)
+    source = Path(recorded["source"]) if recorded.get("source") else None
+    prepare(course, source, given_db(course), secure=recorded.get("secure", True), rebuild=True)
     write_marker(out)
     return True
 

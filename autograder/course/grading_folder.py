@@ -7,7 +7,8 @@ folder of an older layout up to date
 (`grading_course.upgrade`: configuration and templates rebuilt, grades kept in the gradebook).
 
 Layouts: 1, every folder made before the marker, whose course stored the gradebook as an absolute
-URL (a copy of the folder wrote the original's grades); 2, every stored path relative to the folder.
+URL (a copy of the folder wrote the original's grades); 2, every stored path relative to the folder;
+3, the course's configuration lists the rubric items on the feedback pages and records `--source`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 from autograder.course.layout import GradingFolder
 from autograder.replace_file import replace_text
 
-LAYOUT = 2
+LAYOUT = 3
 DISTRIBUTION = "ps1-bundle"  # pyproject's [project] name
 
 

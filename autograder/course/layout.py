@@ -13,6 +13,7 @@ A grading folder (`ps1 grade --out OUT`):
 A course (the class course, the workers' template and each job's private course alike):
 
     nbgrader_config.py  gradebook.db  source_digest.json  exchange/ (unused; nbgrader wants one)
+    rubric.toml                          the rubric last read (a copy of the one beside the source)
     source/ps1/PS1.ipynb                 release/ps1/PS1.ipynb
     submitted/<student>/ps1/PS1.ipynb + timestamp.txt
     autograded/<student>/ps1/PS1.ipynb (+ autograde.log when it failed)
@@ -40,7 +41,7 @@ from nbgrader.utils import parse_utc
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from autograder.ps1 import ASSIGNMENT, GRADEBOOK_FILE, NOTEBOOK, NOTEBOOK_ID
+from autograder.ps1 import ASSIGNMENT, GRADEBOOK_FILE, NOTEBOOK, NOTEBOOK_ID, RUBRIC_NAME
 
 CONFIG_FILE = "nbgrader_config.py"
 TIMESTAMP_FILE = "timestamp.txt"
@@ -67,6 +68,11 @@ class Course:
     def sqlite_url(self) -> str:
         """The SQLAlchemy URL of the course's own SQLite gradebook."""
         return f"sqlite:///{self.gradebook_file}"
+
+    @property
+    def rubric_copy(self) -> Path:
+        """The rubric file last read for this course (results/rubric_grades.py)."""
+        return self.root / RUBRIC_NAME
 
     @property
     def digest_file(self) -> Path:

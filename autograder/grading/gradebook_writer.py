@@ -26,6 +26,7 @@ from nbgrader.api import (
 from autograder.course.layout import nbgrader_setup
 from autograder.grading.jobs import Result
 from autograder.ps1 import ASSIGNMENT, NOTEBOOK_ID
+from autograder.results import rubric_grades
 
 
 class GradebookWriter:
@@ -60,16 +61,20 @@ class GradebookWriter:
         return {"scores": scores, "comments": comments}
 
     def remove(self, student: str) -> None:
-        """Drop the student's submission (one transaction); nothing if there is none."""
+        """Drop the student's submission and its rubric items (one transaction); nothing if there is none."""
         self._delete_submission(student)
+        rubric_grades.forget(self.gb, student)
         self.gb.db.commit()
 
     def write(self, result: Result, timestamp: datetime, keep: dict[str, dict[str, Any]] | None) -> None:
-        """Replace the student's submission with `result`; `keep` = manual grades to put back."""
+        """Replace the student's submission with `result`; `keep` = manual grades to put back (their
+        rubric items stay with them; without any, the student's rubric items go too)."""
         db = self.gb.db
         try:
             self._ensure_student(result.student)
             self._delete_submission(result.student)
+            if not (keep and keep["scores"]):
+                rubric_grades.forget(self.gb, result.student)
             db.flush()
             self._new_submission(
                 result.student, timestamp, result, keep=keep or {"scores": {}, "comments": {}}

@@ -6,7 +6,8 @@ traceback. `HideHiddenTests`, added to `GenerateFeedback.preprocessors` by grade
 `### BEGIN/END HIDDEN TESTS` regions out of each cell and, for cells that had one, replaces any error
 output by its exception name only. `GradeSummary` puts the student's final result (status, late days,
 penalty, final score and the message of grades.csv) at the top of the page when the feedback is rebuilt
-from the gradebook (results/feedback_pages.py sets `GradeSummary.summaries`).
+from the gradebook (results/feedback_pages.py sets `GradeSummary.summaries`), and `RubricItems` lists
+under each written answer the rubric items it was graded with (`RubricItems.applied`).
 """
 
 from __future__ import annotations
@@ -75,4 +76,23 @@ class GradeSummary(NbGraderPreprocessor):
             cell = new_markdown_cell(text)
             cell.metadata["autograder"] = {"summary": True}
             nb.cells.insert(0, cell)
+        return nb, resources
+
+
+class RubricItems(NbGraderPreprocessor):
+    """Insert, after each written answer graded with the rubric, the items applied to it: their
+    points and sentences (results/feedback_pages.py sets `applied` when it rebuilds the pages)."""
+
+    applied = Dict(help="student id -> grade_id -> markdown list of the rubric items").tag(config=True)
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> tuple[NotebookNode, ResourcesDict]:
+        mine = self.applied.get(resources.get("nbgrader", {}).get("student"), {})
+        ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
+        for grade_id, text in mine.items():
+            if grade_id in ids:
+                at = ids.index(grade_id) + 1
+                cell = new_markdown_cell(text)
+                cell.metadata["autograder"] = {"rubric": grade_id}
+                nb.cells.insert(at, cell)
+                ids.insert(at, None)
         return nb, resources

@@ -23,6 +23,7 @@ from autograder.course.run_lock import run_lock
 from autograder.nbgrader_ext.feedback_html import FeedbackHTMLExporter
 from autograder.ps1 import ASSIGNMENT, NOTEBOOK_ID
 from autograder.results.grades_table import GradesRow, export, graded_state
+from autograder.results.rubric_grades import labels, rubrics_of
 
 
 def page_path(out: Path, student: str) -> Path:
@@ -71,6 +72,7 @@ def rebuild(out: Path, rows: list[GradesRow], current: Collection[str] = ()) -> 
     if any(r.student not in skip for r in graded):
         extra = Config()
         extra.GradeSummary.summaries = {r.student: summary(r) for r in graded}
+        extra.RubricItems.applied = rubric_notes(out)
         extra.GenerateFeedback.exporter_class = FeedbackHTMLExporter  # also for courses made before it
         extra.CourseDirectory.student_id_exclude = ",".join(skip)
         result = cd.api(course, extra).generate_feedback(ASSIGNMENT, force=True)
@@ -79,6 +81,20 @@ def rebuild(out: Path, rows: list[GradesRow], current: Collection[str] = ()) -> 
                 "nbgrader generate_feedback failed:\n" + result.get("log", "") + result["error"]
             )
     return [page_path(out, r.student) for r in graded if page_path(out, r.student).exists()]
+
+
+def rubric_notes(out: Path) -> dict[str, dict[str, str]]:
+    """student -> grade_id -> the markdown listing the rubric items applied to that answer."""
+    rubrics = rubrics_of(out)
+    with cd.gradebook(folder(out).course.root) as gb:
+        found = labels(gb, rubrics)
+    notes: dict[str, dict[str, str]] = {}
+    for student, answers in found.items():
+        for grade_id, items in answers.items():
+            full = f"{rubrics[grade_id].question.points:g}"
+            head = f"**Rubric** (deductions from the {full} points of this answer):"
+            notes.setdefault(student, {})[grade_id] = "\n".join([head, "", *(f"- {item}" for item in items)])
+    return notes
 
 
 def is_current(row: GradesRow, made: tuple[str, float | None] | None) -> bool:

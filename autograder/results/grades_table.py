@@ -25,6 +25,7 @@ from autograder.ps1 import ASSIGNMENT, NOTEBOOK_ID
 from autograder.replace_file import replacing
 from autograder.results import extensions
 from autograder.results.extensions import Extension
+from autograder.results.rubric_grades import labels, rescore, rubrics_of
 
 BASE_COLUMNS = (
     "student",
@@ -36,6 +37,12 @@ BASE_COLUMNS = (
     "status",
     "message",
 )
+
+WRITTEN = tuple(q.grade_id for q in ps1.QUESTIONS if q.manual)
+
+
+def _rubric_column(grade_id: str) -> str:
+    return f"{grade_id}_rubric"
 
 
 @dataclass
@@ -51,6 +58,7 @@ class GradesRow:
     status: str = ""  # ok, late, too_late or error
     message: str = ""
     cells: dict[str, str] = field(default_factory=dict)  # grade_id -> points ("" awaiting, or error)
+    rubric: dict[str, str] = field(default_factory=dict)  # written grade_id -> its rubric items applied
 
     @property
     def penalty_points(self) -> float:
@@ -59,12 +67,13 @@ class GradesRow:
     def as_csv(self) -> dict[str, str | int]:
         """The row as grades.csv's columns: BASE_COLUMNS, then one per question."""
         base = {name: getattr(self, name) for name in BASE_COLUMNS}
-        return base | {q.grade_id: self.cells.get(q.grade_id, "") for q in ps1.QUESTIONS}
+        cells = {q.grade_id: self.cells.get(q.grade_id, "") for q in ps1.QUESTIONS}
+        return base | cells | {_rubric_column(g): self.rubric.get(g, "") for g in WRITTEN}
 
 
 def columns() -> list[str]:
-    """grades.csv's header."""
-    return [*BASE_COLUMNS, *(q.grade_id for q in ps1.QUESTIONS)]
+    """grades.csv's header: the result, each question's points, each written answer's rubric items."""
+    return [*BASE_COLUMNS, *(q.grade_id for q in ps1.QUESTIONS), *map(_rubric_column, WRITTEN)]
 
 
 def read_grades(out: Path) -> list[GradesRow]:
@@ -75,7 +84,9 @@ def read_grades(out: Path) -> list[GradesRow]:
     for record in records:
         base = {name: record.get(name, "") for name in BASE_COLUMNS}
         base["late_days"] = int(base["late_days"] or 0)
-        rows.append(GradesRow(**base, cells={q.grade_id: record.get(q.grade_id, "") for q in ps1.QUESTIONS}))
+        cells = {q.grade_id: record.get(q.grade_id, "") for q in ps1.QUESTIONS}
+        rubric = {g: record[_rubric_column(g)] for g in WRITTEN if record.get(_rubric_column(g))}
+        rows.append(GradesRow(**base, cells=cells, rubric=rubric))
     return rows
 
 
@@ -176,10 +187,16 @@ def export(out: Path) -> list[GradesRow]:
     state = graded_state(out)
     due = parse_time(state.due or ps1.DUE_DATE)
     extended = extensions.load(out, due)
+    rubrics = rubrics_of(out)
     with cd.gradebook(GradingFolder(out).course.root) as gb:
+        for note in rescore(gb, rubrics):  # the rubric may have changed since the last reading
+            print("note:", note)
+        applied = labels(gb, rubrics)
         rows = [
             student_row(gb, student, state.students[student], due=due, extension=extended.get(student))
             for student in sorted(state.students)
         ]
+    for row in rows:
+        row.rubric = {g: "; ".join(items) for g, items in applied.get(row.student, {}).items()}
     write_grades(out, rows)
     return rows

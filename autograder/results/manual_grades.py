@@ -1,14 +1,16 @@
 """Manual grades from a CSV (`ps1 manual`): set nbgrader's manual scores and comments, all or none.
 
-The CSV has a header `student,question,points` and optionally `comment` (question = the cell's
-grade_id, as in the grades.csv columns). Each row sets nbgrader's manual score for that cell in the
-class gradebook (and the grader's comment on it), exactly as formgrader would; the late penalty is
-then recomputed on the new total by grades_table.py.
+The CSV has a header `student,question` with `points` or `items` or both, and optionally `comment`
+(question = the cell's grade_id, as in the grades.csv columns). A row gives either points, or the ids
+of the rubric items that apply (separated by spaces or `;`; results/rubric_grades.py). Each row sets
+nbgrader's manual score for that cell in the class gradebook (and the grader's comment on it), exactly
+as formgrader would; the late penalty is then recomputed on the new total by grades_table.py.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
@@ -18,8 +20,14 @@ from autograder.course import grading_course as cd
 from autograder.course.layout import folder
 from autograder.errors import InputError
 from autograder.ps1 import ASSIGNMENT, NOTEBOOK_ID
+from autograder.results import rubric_grades
+from autograder.rubric import Rubric
 
-HEADER = ("student", "question", "points")
+HEADER = ("student", "question")
+GIVEN = ("points", "items")  # a sheet has one of these columns, or both
+
+
+ITEMS = re.compile(r"[\s;]+")  # rubric item ids in one cell: separated by spaces or semicolons
 
 
 class ManualGradeError(InputError):
@@ -33,8 +41,10 @@ def read_sheet(csv_path: Path) -> list[dict]:
             rows = list(csv.DictReader(fh))
     except (OSError, UnicodeDecodeError) as exc:
         raise ManualGradeError(f"cannot read the manual grades sheet {csv_path}: {exc}") from None
-    if not rows or not set(HEADER) <= set(rows[0]):
-        raise ManualGradeError(f"{csv_path}: needs a header student,question,points[,comment] and rows")
+    if not rows or not set(HEADER) <= set(rows[0]) or not set(GIVEN) & set(rows[0]):
+        raise ManualGradeError(
+            f"{csv_path}: needs a header student,question,points[,comment] (or items for points) and rows"
+        )
     return rows
 
 
@@ -72,28 +82,55 @@ def import_manual(out: Path, csv_path: Path) -> int:
 
     Rows are all checked before any is written: one bad row changes nothing.
     """
-    course = folder(out).course.root
     rows = read_sheet(csv_path)
-    updates = []
-    with cd.gradebook(course) as gb:
-        for n, row in enumerate(rows, start=2):
-            where = f"{csv_path} line {n}"
-            grade = _grade(gb, where, row)
+    rubrics = rubric_grades.rubrics_of(out)
+    with cd.gradebook(folder(out).course.root) as gb:
+        rubric_grades.ensure_table(gb)
+
+        def write() -> int:
             try:
-                points = float(row["points"])
-            except (TypeError, ValueError):
-                raise ManualGradeError(f"{where}: points {row['points']!r} is not a number") from None
-            if not 0 <= points <= grade.max_score:
-                raise ManualGradeError(
-                    f"{where}: {points:g} points is outside 0..{grade.max_score:g} for {grade.name}"
-                )
-            updates.append((grade, points, (row.get("comment") or "").strip()))
-        for grade, points, comment in updates:
-            grade.manual_score = points
-            grade.needs_manual_grade = False
-            if comment:
-                gb.find_comment(
-                    grade.name, NOTEBOOK_ID, ASSIGNMENT, grade.student.id
-                ).manual_comment = comment
-        gb.db.commit()
-    return len(updates)
+                for n, row in enumerate(rows, start=2):
+                    _apply(gb, row, where=f"{csv_path} line {n}", rubrics=rubrics)
+            except ManualGradeError:
+                gb.db.rollback()  # one bad row changes nothing
+                raise
+            gb.db.commit()
+            return len(rows)
+
+        return rubric_grades.retrying(gb, write)
+
+
+def _apply(gb: Gradebook, row: dict, *, where: str, rubrics: dict[str, Rubric]) -> None:
+    """One row into the open transaction; ManualGradeError (and the caller rolls back) if it is wrong."""
+    grade = _grade(gb, where, row)
+    points, items = (row.get("points") or "").strip(), ITEMS.split((row.get("items") or "").strip())
+    items = [i for i in items if i]
+    if bool(points) == bool(items):
+        raise ManualGradeError(f"{where}: give points or rubric items for {grade.name}, one of the two")
+    student = grade.student.id
+    if items:
+        if grade.name not in rubrics:
+            raise ManualGradeError(f"{where}: {grade.name} has no rubric: give points")
+        try:
+            rubric_grades.apply(gb, student, rubrics[grade.name], items=items)
+        except InputError as exc:
+            raise ManualGradeError(f"{where}: {exc}") from None
+    else:
+        grade.manual_score = _points(where, points, grade)
+        grade.needs_manual_grade = False
+        rubric_grades.forget(gb, student, grade.name)  # points given by hand replace the items
+    comment, text = _comment(gb, where, row)
+    if comment is not None:
+        comment.manual_comment = text
+
+
+def _points(where: str, text: str, grade) -> float:  # grade: nbgrader Grade
+    try:
+        points = float(text)
+    except ValueError:
+        raise ManualGradeError(f"{where}: points {text!r} is not a number") from None
+    if not 0 <= points <= grade.max_score:
+        raise ManualGradeError(
+            f"{where}: {points:g} points is outside 0..{grade.max_score:g} for {grade.name}"
+        )
+    return points

@@ -1,0 +1,208 @@
+"""Rubric items applied to written answers, kept in the class gradebook beside nbgrader's own tables.
+
+One row per (student, question) in the table `autograder_rubric`: the ids of the applied items and
+the score they gave when they were applied. The score itself is nbgrader's manual score of that cell,
+written in the same transaction, so formgrader, grades.csv and the feedback pages read it as any
+manual grade. Every reading command calls `rescore`, which re-derives those scores from the current
+rubric file: edit an item's points once and every student who has it follows, with no regrading.
+
+A manual score changed outside the rubric (formgrader, or `ps1 manual` with points) wins: its rubric
+row is dropped and `rescore` says so.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from nbgrader.api import (
+    Comment,
+    Grade,
+    Gradebook,
+    GradeCell,
+    MissingEntry,
+    SolutionCell,
+    SubmittedAssignment,
+    SubmittedNotebook,
+)
+from sqlalchemy import Column, Float, MetaData, String, Table, Text, delete, insert, select
+from sqlalchemy.exc import OperationalError
+
+from autograder.course import grading_course as cd
+from autograder.course.layout import folder
+from autograder.errors import InputError
+from autograder.ps1 import ASSIGNMENT, NOTEBOOK_ID, RUBRIC_NAME
+from autograder.rubric import Rubric, load_rubrics
+
+METADATA = MetaData()
+APPLIED = Table(
+    "autograder_rubric",
+    METADATA,
+    Column("student_id", String(128), primary_key=True),
+    Column("grade_id", String(128), primary_key=True),
+    Column("item_ids", Text, nullable=False),  # item ids in the rubric's order, separated by spaces
+    Column("score", Float, nullable=False),  # the manual score those items gave when last applied
+)
+T = TypeVar("T")
+
+
+def rubric_file(out: Path) -> Path:
+    """The rubric grading folder `out` follows: the one beside its source notebook, copied to
+    `<out>/course/rubric.toml` whenever it is read, so a folder moved away from its source keeps the
+    rubric it was last graded with."""
+    course = folder(out).course
+    original = cd.source_dir(course.root) / RUBRIC_NAME
+    if original.is_file():
+        if not course.rubric_copy.is_file() or course.rubric_copy.read_bytes() != original.read_bytes():
+            shutil.copyfile(original, course.rubric_copy)
+        return original
+    return course.rubric_copy
+
+
+def rubrics_of(out: Path) -> dict[str, Rubric]:
+    """The rubrics of grading folder `out` (InputError, one line, if the file is broken)."""
+    return load_rubrics(rubric_file(out))
+
+
+def ensure_table(gb: Gradebook) -> None:
+    """Create the table in the class gradebook if this is the first rubric grade there."""
+    METADATA.create_all(gb.db.get_bind(), checkfirst=True)
+
+
+def applied(gb: Gradebook) -> dict[tuple[str, str], list[str]]:
+    """(student, grade_id) -> ids of the applied items."""
+    ensure_table(gb)
+    rows = gb.db.execute(select(APPLIED.c.student_id, APPLIED.c.grade_id, APPLIED.c.item_ids)).all()
+    return {(s, g): items.split() for s, g, items in rows}
+
+
+def apply(gb: Gradebook, student: str, rubric: Rubric, *, items: list[str]) -> float:
+    """Give `student`'s answer to `rubric`'s question exactly these items: the manual score follows.
+    Not committed (the caller commits, so several changes are one transaction). Returns the score."""
+    grade_id = rubric.question.grade_id
+    grade = _grade(gb, student, grade_id)
+    ids = rubric.ordered(items)
+    score = rubric.score(ids)
+    forget(gb, student, grade_id)
+    gb.db.execute(
+        insert(APPLIED).values(student_id=student, grade_id=grade_id, item_ids=" ".join(ids), score=score)
+    )
+    grade.manual_score, grade.needs_manual_grade = score, False
+    return score
+
+
+def set_comment(gb: Gradebook, student: str, *, grade_id: str, text: str) -> None:
+    """The grader's comment on the answer (empty text removes it); not committed."""
+    try:
+        comment = gb.find_comment(grade_id, NOTEBOOK_ID, ASSIGNMENT, student)
+    except MissingEntry:
+        raise InputError(f"{grade_id} takes no comment (an autograded cell)") from None
+    comment.manual_comment = text or None
+
+
+def forget(gb: Gradebook, student: str, grade_id: str | None = None) -> None:
+    """Drop the rubric rows of `student` (of one question, or all); not committed."""
+    ensure_table(gb)
+    query = delete(APPLIED).where(APPLIED.c.student_id == student)
+    if grade_id is not None:
+        query = query.where(APPLIED.c.grade_id == grade_id)
+    gb.db.execute(query)
+
+
+def _grade(gb: Gradebook, student: str, grade_id: str):  # -> nbgrader Grade
+    try:
+        return gb.find_grade(grade_id, NOTEBOOK_ID, ASSIGNMENT, student)
+    except MissingEntry:
+        raise InputError(
+            f"unknown student {student!r}: no graded submission of that name (grades.csv)"
+        ) from None
+
+
+def rescore(gb: Gradebook, rubrics: dict[str, Rubric]) -> list[str]:
+    """Re-derive every rubric-graded answer's manual score from `rubrics` and commit; return notes on
+    rows dropped because their score was changed outside the rubric. InputError if the gradebook holds
+    an item or a question the rubric file no longer has (nothing is changed then)."""
+    ensure_table(gb)
+    notes, changes = [], []
+    for student, grade_id, items, score in gb.db.execute(select(APPLIED)).all():
+        new = _current_score(rubrics.get(grade_id), f"{student}'s {grade_id}", items.split())
+        try:
+            grade = gb.find_grade(grade_id, NOTEBOOK_ID, ASSIGNMENT, student)
+        except MissingEntry:
+            changes.append((student, grade_id, None))  # the submission is gone (an error zip)
+            continue
+        if grade.manual_score is None or abs(grade.manual_score - score) > 1e-9:
+            notes.append(f"{student}'s {grade_id}: score changed outside the rubric, its items dropped")
+            changes.append((student, grade_id, None))
+        elif abs(new - score) > 1e-9:
+            grade.manual_score = new
+            changes.append((student, grade_id, new))
+    for student, grade_id, new in changes:
+        if new is None:
+            forget(gb, student, grade_id)
+        else:
+            mine = (APPLIED.c.student_id == student) & (APPLIED.c.grade_id == grade_id)
+            gb.db.execute(APPLIED.update().where(mine).values(score=new))
+    gb.db.commit()
+    return notes
+
+
+def _current_score(rubric: Rubric | None, answer: str, items: list[str]) -> float:
+    if rubric is None:
+        raise InputError(f"{answer} is graded by rubric items and the rubric file has no items for it")
+    try:
+        return rubric.score(items)
+    except InputError as exc:
+        raise InputError(f"{answer}: {exc}: put the item back in the rubric file") from None
+
+
+def labels(gb: Gradebook, rubrics: dict[str, Rubric]) -> dict[str, dict[str, list[str]]]:
+    """student -> grade_id -> the applied items as the student reads them ("−5: The Jacobian ...")."""
+    found: dict[str, dict[str, list[str]]] = {}
+    for (student, grade_id), ids in applied(gb).items():
+        rubric = rubrics.get(grade_id)
+        if rubric is not None:
+            found.setdefault(student, {})[grade_id] = [rubric.item(i).label() for i in ids]
+    return found
+
+
+def retrying(gb: Gradebook, write: Callable[[], T], attempts: int = 50) -> T:
+    """Run `write` (one transaction on `gb`, committed by it) again while another process holds
+    SQLite's write lock (a grader in another browser, `ps1 manual`): at most `attempts` tries, 0.1 s
+    apart, each from a clean session."""
+    for attempt in range(attempts):
+        try:
+            return write()
+        except OperationalError as exc:
+            gb.db.rollback()
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.1)
+    raise AssertionError("unreachable")
+
+
+def manual_scores(gb: Gradebook, grade_id: str) -> dict[str, float | None]:
+    """student -> the manual score of their answer to `grade_id` (None: not graded yet), in one query."""
+    query = (
+        gb.db.query(SubmittedAssignment.student_id, Grade.manual_score)
+        .join(SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id)
+        .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+        .join(GradeCell, Grade.cell_id == GradeCell.id)
+        .filter(GradeCell.name == grade_id)
+    )
+    return dict(query.all())
+
+
+def manual_comments(gb: Gradebook, grade_id: str) -> dict[str, str]:
+    """student -> the grader's comment on their answer to `grade_id` (only those with one)."""
+    query = (
+        gb.db.query(SubmittedAssignment.student_id, Comment.manual_comment)
+        .join(SubmittedNotebook, Comment.notebook_id == SubmittedNotebook.id)
+        .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+        .join(SolutionCell, Comment.cell_id == SolutionCell.id)
+        .filter(SolutionCell.name == grade_id, Comment.manual_comment.isnot(None))
+    )
+    return dict(query.all())

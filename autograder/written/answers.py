@@ -1,0 +1,80 @@
+"""The class's answers to one written question, as the grading page shows them.
+
+Each graded student's answer is the markdown cell with the question's grade_id in the notebook they
+handed in (`<out>/course/submitted/<student>/ps1/PS1.ipynb`), turned into HTML and cleaned: an answer
+is untrusted text, so only the tags markdown makes survive (no script, no event handler, no frame).
+Students are numbered 1..N in an order fixed by a hash of their id, not by name: the number hides
+who wrote the answer and stays the same on every visit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import bleach
+from nbconvert.filters import markdown2html
+
+from autograder.course.layout import GradingFolder
+from autograder.course.state import State
+
+TAGS = {
+    "p", "br", "hr", "em", "strong", "b", "i", "u", "s", "sub", "sup", "code", "pre", "blockquote",
+    "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td",
+    "a", "span", "div",
+}  # fmt: skip
+ATTRIBUTES = {"a": ["href", "title"], "th": ["align"], "td": ["align"]}
+NO_ANSWER = "<p><em>(no answer: the cell is missing or empty)</em></p>"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One student's answer: the anonymous number, the student id, the answer as safe HTML."""
+
+    number: int
+    student: str
+    html: str
+
+
+def anonymous_order(students: list[str]) -> list[str]:
+    """`students` in the page's order: by a hash of the id, so neighbours are not alphabetical."""
+    return sorted(students, key=lambda s: (hashlib.sha256(s.encode()).hexdigest(), s))
+
+
+def graded_students(state: State) -> list[str]:
+    """The students whose submission was graded (an error has no answer to grade)."""
+    return [s for s, entry in state.students.items() if entry.status == "graded"]
+
+
+def answer_html(markdown: str) -> str:
+    """An answer's markdown as HTML a grader's browser may show: math left for MathJax, the rest cleaned."""
+    if not markdown.strip():
+        return NO_ANSWER
+    html = markdown2html(markdown)
+    return bleach.clean(html, tags=TAGS, attributes=ATTRIBUTES, protocols={"http", "https"}, strip=True)
+
+
+def cell_text(notebook: Path, grade_id: str) -> str:
+    """The source of the cell with this grade_id in a submitted notebook ("" if it is not there)."""
+    try:
+        cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
+    except (OSError, ValueError, AttributeError):
+        return ""
+    for cell in cells if isinstance(cells, list) else []:
+        meta = cell.get("metadata", {}).get("nbgrader", {}) if isinstance(cell, dict) else {}
+        if isinstance(meta, dict) and meta.get("grade_id") == grade_id:
+            source = cell.get("source", "")
+            return "".join(source) if isinstance(source, list) else str(source)
+    return ""
+
+
+def class_answers(out: Path, state: State, grade_id: str) -> list[Answer]:
+    """Every graded student's answer to `grade_id`, in the page's order."""
+    course = GradingFolder(out).course
+    order = anonymous_order(graded_students(state))
+    return [
+        Answer(n, student, answer_html(cell_text(course.submitted_notebook(student), grade_id)))
+        for n, student in enumerate(order, 1)
+    ]
