@@ -69,7 +69,7 @@ def rubrics_of(out: Path) -> dict[str, Rubric]:
 
 def ensure_table(gb: Gradebook) -> None:
     """Create the table in the class gradebook if this is the first rubric grade there."""
-    METADATA.create_all(gb.db.get_bind(), checkfirst=True)
+    METADATA.create_all(gb.db.connection(), checkfirst=True)  # in the session's own transaction
 
 
 def applied(gb: Gradebook) -> dict[tuple[str, str], list[str]]:

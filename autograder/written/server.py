@@ -53,10 +53,23 @@ class Grading:
 
     def rubric(self, grade_id: str) -> Rubric:
         """The question's rubric, read again from the file (an edit shows on the next request)."""
-        rubrics = rubric_grades.rubrics_of(self.out)
+        try:
+            rubrics = rubric_grades.rubrics_of(self.out)
+        except InputError as exc:  # the file was broken while the page is open: say so on the page
+            raise tornado.web.HTTPError(400, reason=str(exc)) from None
         if grade_id not in rubrics:
             raise tornado.web.HTTPError(404, reason=f"no rubric for {grade_id}")
         return rubrics[grade_id]
+
+    def rescore(self) -> None:
+        """Every rubric-graded score re-derived from the rubric file (HTTP 400 if it names no more
+        an item the gradebook holds)."""
+        try:
+            rubrics = rubric_grades.rubrics_of(self.out)
+            with self.gradebook() as gb:
+                rubric_grades.retrying(gb, lambda: rubric_grades.rescore(gb, rubrics))
+        except InputError as exc:
+            raise tornado.web.HTTPError(400, reason=str(exc)) from None
 
     def student(self, number: object) -> str:
         """The student behind an anonymous number of the page."""
@@ -114,6 +127,7 @@ class QuestionHandler(TokenHandler):
     def get(self, grade_id: str) -> None:
         rubric = self.grading.rubric(grade_id)
         names = self.get_query_argument("names", "") == "1"
+        self.grading.rescore()  # scores follow the rubric file as it is now
         self.finish(question_data(self.grading, rubric, names=names))
 
 
