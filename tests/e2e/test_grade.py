@@ -163,7 +163,8 @@ def test_grades_csv_columns(graded: SimpleNamespace) -> None:
     with (graded.out / "grades.csv").open() as fh:
         header = next(csv.reader(fh))
     base = ["student", "raw_score", "max_score", "late_days", "late_penalty", "score", "status", "message"]
-    assert header == base + [q.grade_id for q in graded.cells]
+    written = [f"{q.grade_id}_rubric" for q in graded.cells if q.manual]
+    assert header == base + [q.grade_id for q in graded.cells] + written
     assert sum(q.points for q in graded.cells) == 100
 
 
