@@ -14,6 +14,7 @@ A course (the class course, the workers' template and each job's private course 
 
     nbgrader_config.py  gradebook.db  source_digest.json  exchange/ (unused; nbgrader wants one)
     rubric.toml                          the rubric last read (a copy of the one beside the source)
+    kernel_reports.jsonl                 in a grading job's private course: why each kernel ended
     source/ps1/PS1.ipynb                 release/ps1/PS1.ipynb
     submitted/<student>/ps1/PS1.ipynb + timestamp.txt
     autograded/<student>/ps1/PS1.ipynb (+ autograde.log when it failed)
@@ -81,6 +82,11 @@ class Course:
     @property
     def exchange(self) -> Path:
         return self.root / "exchange"
+
+    @property
+    def kernel_reports(self) -> Path:
+        """In a grading job's private course: each kernel's post-mortem report, one JSON per line."""
+        return self.root / "kernel_reports.jsonl"
 
     @property
     def sources(self) -> Path:

@@ -50,8 +50,6 @@ from autograder.ps1 import ASSIGNMENT, NOTEBOOK_ID
 from autograder.results import feedback_pages
 from autograder.results.grades_table import GradesRow, row_from_scores
 
-KERNEL_REPORTS = "kernel_reports.jsonl"  # in the job's course: each kernel's post-mortem, one per line
-
 
 def warm_up() -> str:
     """Load what every job needs, then freeze everything made so far, so no garbage collection during
@@ -95,7 +93,7 @@ def _grade_in(course: Path, job: Job, template: Template) -> Result:
     _materialize(course, template)
     Course(course).write_submission(job.student, job.notebook, job.timestamp)
     cfg = load_config(course, template.secure)
-    cfg.ReportingKernelManager.report_file = str(course / KERNEL_REPORTS)
+    cfg.ReportingKernelManager.report_file = str(Course(course).kernel_reports)
     api = nbgrader_api(cfg)
     mode = _sandbox_mode(template.secure)
     auto = api.autograde(ASSIGNMENT, job.student, force=True, create=True)
@@ -225,12 +223,8 @@ def explain_failure(log: str, reports: list[dict[str, Any]], cfg) -> str:
     reason = limit_notes.failure(log, reports, lim, cell_timeout=cell_timeout)
     if reason:
         return reason
-    report = reports[-1] if reports else {}
     if "DeadKernelError" in log or "kernel died" in log.lower():
-        code = report.get("returncode")
-        status = f" (exit status {code})" if code is not None else ""
-        fatal = f", {report['fatal']}" if report.get("fatal") else ""
-        return f"the kernel died while running the notebook{status}{fatal}, with no limit hit: not graded"
+        return limit_notes.kernel_death(reports[-1] if reports else {}) + limit_notes.NOT_GRADED
     if "Duplicate" in log or "duplicate" in log:
         return "nbgrader found duplicate cell ids: not graded"
     return f"nbgrader autograde failed: {_last_error(log)}"
@@ -238,7 +232,7 @@ def explain_failure(log: str, reports: list[dict[str, Any]], cfg) -> str:
 
 def _kernel_reports(course: Path) -> list[dict[str, Any]]:
     """The post-mortem reports the job's kernels left (ReportingKernelManager), oldest first."""
-    path = course / KERNEL_REPORTS
+    path = Course(course).kernel_reports
     lines = path.read_text().splitlines() if path.exists() else []
     return [json.loads(line) for line in lines]
 

@@ -24,6 +24,14 @@ def _mib(n: int) -> str:
     return f"{n >> 20:,} MiB"
 
 
+def kernel_death(report: dict[str, Any]) -> str:
+    """Why a kernel died when no limit stopped it: its exit status and what it printed as it died."""
+    code = report.get("returncode")
+    status = f" (exit status {code})" if code is not None else ""
+    fatal = f", {report['fatal']}" if report.get("fatal") else ""
+    return f"the kernel died while running the notebook{status}{fatal}, with no limit hit"
+
+
 def memory(lim: Limits) -> str:
     return f"memory: the notebook hit the sandbox's limit of {_mib(lim.memory_bytes)}"
 

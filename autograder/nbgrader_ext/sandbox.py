@@ -469,7 +469,6 @@ def _death_reason(report: dict[str, Any], lim: Limits, exc: Exception) -> tuple[
     """Explain a dead kernel from the watchdog flag, cgroup counters, the kernel's events, the exit status."""
     reason = limit_notes.failure("", [report], lim, cell_timeout=lim.cell_timeout)
     if reason is None:
-        code = report.get("returncode")
-        return "kernel_died", f"the kernel died (exit status {code}) - e.g. os._exit() or a crash: {exc}"
+        return "kernel_died", f"{limit_notes.kernel_death(report)}: {exc}"
     reason = reason.removesuffix(limit_notes.NOT_GRADED)
     return ("memory" if reason.startswith("memory") else "timeout" if "time" in reason else "error"), reason
