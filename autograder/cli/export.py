@@ -18,7 +18,7 @@ from autograder.cli.parsing import command_parser
 from autograder.errors import InputError
 from autograder.results import canvas, report
 from autograder.results.feedback_pages import refresh
-from autograder.results.grades_table import GradesRow
+from autograder.results.grades_table import GradesRow, graded_state
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,13 +58,15 @@ def _add_canvas_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _canvas(out: Path, roster: canvas.Roster, rows: list[GradesRow], *, match_by: str) -> int:
-    result = canvas.write_canvas(out, roster, rows, match_by=match_by)
+    # Zips from Canvas's download carry their Canvas user id: then the ID column decides, not names.
+    ids = {s: e.canvas_id for s, e in graded_state(out).students.items() if e.canvas_id}
+    result = canvas.write_canvas(out, roster, rows, match_by=match_by, canvas_ids=ids)
     print("\n".join(canvas.summary(roster, result)))
     if not result.graded_unmatched:
         return 0
     names = ", ".join(str(u["student"]) for u in result.graded_unmatched)
     print(
-        f"ps1 export: graded but not in the roster (by {canvas.MATCH_COLUMNS[match_by]}), so NOT in "
+        f"ps1 export: graded but not in the roster (by {result.matched_by}), so NOT in "
         f"{result.import_file.name}: {names}; see {result.unmatched_file}",
         file=sys.stderr,
     )

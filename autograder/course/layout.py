@@ -7,6 +7,7 @@ A grading folder (`ps1 grade --out OUT`):
       state.json             each student's graded zip (state.py)
       grades.csv  report.png  extensions.csv  canvas_import.csv  canvas_unmatched.csv
       similarity/            `ps1 similarity`'s pages and pairs.csv
+      canvas-download/       Canvas's submissions archive, unpacked (when `grade` was given the archive)
       .template/             the workers' course: a `Course` with its own gradebook, no student
       course/                the class course, nbgrader's course root: a `Course`
 
@@ -200,6 +201,11 @@ class GradingFolder:
     @property
     def similarity_dir(self) -> Path:
         return self.out / "similarity"
+
+    @property
+    def canvas_download(self) -> Path:
+        """Canvas's submissions archive, unpacked when `grade` was given the archive itself."""
+        return self.out / "canvas-download"
 
 
 def folder(out: Path | str) -> GradingFolder:

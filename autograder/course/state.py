@@ -30,6 +30,8 @@ class StateEntry:
     worker: str = ""  # host:pid of the worker that graded it
     seconds: float | None = None  # how long the job took in the worker
     started: str = ""  # ISO time the job started
+    canvas_id: str = ""  # the Canvas user id, when the zip came from Canvas's download
+    canvas_late: bool | None = None  # Canvas's LATE mark on that download entry (None: not from Canvas)
 
     @property
     def submitted_at(self) -> datetime:

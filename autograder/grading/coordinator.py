@@ -24,6 +24,7 @@ import shutil
 import sys
 import time
 import warnings
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
@@ -37,6 +38,8 @@ from autograder.course.grading_folder import write_marker
 from autograder.course.layout import Course, GradingFolder, nbgrader_timestamp
 from autograder.course.run_lock import run_lock
 from autograder.course.state import State, StateEntry, load_state, save_state
+from autograder.grading import canvas_download
+from autograder.grading.canvas_download import CanvasEntry
 from autograder.grading.collect import (
     SubmissionError,
     check_notebook,
@@ -73,6 +76,7 @@ class Candidate:
     submitted: datetime
     sha256: str
     warning: str | None
+    canvas: CanvasEntry | None = None  # the entry of Canvas's download it came from
 
 
 def shown(name: str) -> str:
@@ -81,10 +85,13 @@ def shown(name: str) -> str:
 
 
 def find_candidates(folder: Path, times: dict[str, datetime]) -> tuple[dict[str, list[Candidate]], list[str]]:
-    """All *.zip files of `folder` grouped by student id, newest first (or nbgrader's collected notebooks)."""
+    """All *.zip files of `folder` grouped by student id, newest first (or nbgrader's collected notebooks,
+    or the entries of Canvas's download grouped by Canvas user)."""
     submitted = submitted_folder(folder)
     if submitted is not None:
         return collected_candidates(submitted)
+    if canvas_download.is_canvas_download(folder):
+        return canvas_candidates(folder, times)
     by_student: dict[str, list[Candidate]] = {}
     notes = []
     for path in sorted(folder.iterdir()):
@@ -94,16 +101,57 @@ def find_candidates(folder: Path, times: dict[str, datetime]) -> tuple[dict[str,
             notes.append(f"{shown(path.name)}: skipped, not a regular file (a symlink or a folder)")
             continue
         student, warning = student_id_from_zip(path)
-        if path.name in times:
-            when = times[path.name]
-        else:
-            when = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-            if times:
-                notes.append(f"{shown(path.name)}: not in the times file, using its modification time")
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        by_student.setdefault(student, []).append(Candidate(path, student, when, digest, warning))
+        when, note = _submission_time(path, times)
+        notes += note
+        by_student.setdefault(student, []).append(Candidate(path, student, when, _sha256(path), warning))
     for cands in by_student.values():
         cands.sort(key=lambda c: (c.submitted, c.path.name), reverse=True)
+    return by_student, notes
+
+
+def _submission_time(path: Path, times: dict[str, datetime]) -> tuple[datetime, list[str]]:
+    """The zip's time from the times file, else its modification time (with a note if a file was given)."""
+    if path.name in times:
+        return times[path.name], []
+    when = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    notes = [f"{shown(path.name)}: not in the times file, using its modification time"] if times else []
+    return when, notes
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def canvas_candidates(
+    folder: Path, times: dict[str, datetime]
+) -> tuple[dict[str, list[Candidate]], list[str]]:
+    """The zips of Canvas's download, one student per Canvas user, the newest attempt (highest
+    attachment id) first; entries that are not zips are named and skipped."""
+    by_user: dict[str, list[Candidate]] = {}
+    notes = []
+    for path in sorted(folder.iterdir()):
+        entry = canvas_download.parse_entry(path)
+        if entry is None or path.name.startswith("."):
+            continue
+        if not path.name.lower().endswith(".zip") or path.is_symlink() or not path.is_file():
+            notes.append(f"{shown(path.name)}: not a zip, skipped (Canvas user {entry.user_id})")
+            continue
+        when, note = _submission_time(path, times)
+        notes += note
+        cand = Candidate(path, entry.student, when, _sha256(path), entry.name_warning, entry)
+        by_user.setdefault(entry.user_id, []).append(cand)
+    for cands in by_user.values():
+        cands.sort(key=lambda c: c.canvas.attachment_id, reverse=True)
+    names = Counter(cands[0].student for cands in by_user.values())
+    by_student = {}
+    for user, cands in by_user.items():
+        student = cands[0].student
+        if names[student] > 1:  # two Canvas users named their zips alike: the user id tells them apart
+            notes.append(
+                f"{student}: {names[student]} Canvas users sent zips of this name; graded as {student}_{user}"
+            )
+            student = f"{student}_{user}"
+        by_student[student] = [replace(c, student=student) for c in cands]
     return by_student, notes
 
 
@@ -158,7 +206,10 @@ def scratch_name(out: Path) -> str:
 
 def _entry(cand: Candidate) -> StateEntry:
     warnings = [cand.warning] if cand.warning else []
-    return StateEntry(label(cand), cand.sha256, cand.submitted.isoformat(), messages=warnings)
+    entry = StateEntry(label(cand), cand.sha256, cand.submitted.isoformat(), messages=warnings)
+    if cand.canvas is not None:
+        entry.canvas_id, entry.canvas_late = cand.canvas.user_id, cand.canvas.late
+    return entry
 
 
 def _nbgrader_time(when: datetime) -> datetime:
@@ -282,7 +333,10 @@ def _run_locked(request: GradeRequest) -> list[GradesRow]:
     state = load_state(out)
     key = _grading_key(request)
     force = request.force or state.grading_key != key
-    by_student, notes = find_candidates(request.folder, request.times)
+    folder = request.folder
+    if folder.is_file():  # Canvas's download itself (inputs.check_folder let nothing else through)
+        folder = canvas_download.unpack(folder, GradingFolder(out).canvas_download)
+    by_student, notes = find_candidates(folder, request.times)
     todo = select(by_student, state, force)
     n_workers = request.workers or default_workers()
     scratch = scratch_name(out)
@@ -310,6 +364,7 @@ def _run_locked(request: GradeRequest) -> list[GradesRow]:
         rows = export(out)
         notes += _rebuild_feedback(out, rows, pages)
         notes += extensions.unknown_students(extensions.load(out, due_at), set(state.students))
+        notes += canvas_download.late_disagreements(state, rows)
         report.make_report(out, rows)
     if not request.quiet:
         _print_summary(out, rows, notes, todo=todo, by_student=by_student, elapsed=elapsed)

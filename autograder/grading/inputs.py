@@ -21,6 +21,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from autograder.course.grading_folder import enclosing_grading_folder
 from autograder.deadlines import parse_time
 from autograder.errors import InputError
+from autograder.grading.canvas_download import is_canvas_archive
 from autograder.grading.request import GradeRequest
 from autograder.grading.submitted_folder import submitted_folder
 from autograder.ps1 import ZIP_PREFIX
@@ -33,8 +34,13 @@ def check_folder(folder: Path) -> None:
     """The folder exists and holds at least one .zip, or is nbgrader's submitted/ folder (or its course)."""
     if not folder.exists():
         raise InputError(f"{folder} does not exist: give the folder holding the students' zips")
+    if folder.is_file() and is_canvas_archive(folder):
+        return  # Canvas's submissions download, unpacked into the grading folder by the run
     if not folder.is_dir():
-        raise InputError(f"{folder} is a file, not a folder: give the folder holding the students' zips")
+        raise InputError(
+            f"{folder} is a file, not a folder: give the folder holding the students' zips "
+            "(or Canvas's submissions download)"
+        )
     if submitted_folder(folder) is not None:
         return
     if not any(p.name.lower().endswith(".zip") for p in folder.iterdir()):

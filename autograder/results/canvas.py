@@ -58,6 +58,7 @@ class CanvasExport:
     scored: int = 0
     empty: dict[str, str] = field(default_factory=dict)  # matched student -> why the cell is empty
     roster_unmatched: list[dict[str, str]] = field(default_factory=list)  # rows of UNMATCHED_COLUMNS
+    matched_by: str = ""  # the roster column students were matched by
     graded_unmatched: list[dict[str, str]] = field(default_factory=list)
 
 
@@ -172,14 +173,22 @@ def _roster_reason(key: str, graded: dict[str, list[int]], roster: dict[str, lis
     return "no graded submission"
 
 
-def match(roster: Roster, rows: list[GradesRow], match_by: str) -> tuple[dict[int, GradesRow], CanvasExport]:
-    """Pair roster rows with grades.csv rows one to one; everything else goes in the unmatched lists."""
+def match(
+    roster: Roster, rows: list[GradesRow], match_by: str, *, canvas_ids: dict[str, str] | None = None
+) -> tuple[dict[int, GradesRow], CanvasExport]:
+    """Pair roster rows with grades.csv rows one to one; everything else goes in the unmatched lists.
+    With `canvas_ids` (student -> Canvas user id, from Canvas's download) for every row, by the
+    roster's ID column and nothing else."""
+    if canvas_ids and all(r.student in canvas_ids for r in rows):
+        match_by = "id"
+        g_keys = [compact(canvas_ids[r.student]) for r in rows]
+    else:
+        g_keys = [compact(r.student) for r in rows]
     col = MATCH_COLUMNS[match_by]
     r_keys = [match_key(s.get(col, ""), match_by) for s in roster.students]
-    g_keys = [compact(r.student) for r in rows]
     r_index, g_index = _index(r_keys), _index(g_keys)
-    pairs: dict[int, dict] = {}
-    result = CanvasExport(Path(), Path(), roster.column)
+    pairs: dict[int, GradesRow] = {}
+    result = CanvasExport(Path(), Path(), roster.column, matched_by=col)
     for i, student in enumerate(roster.students):
         key = r_keys[i]
         if key and len(r_index[key]) == 1 and len(g_index.get(key, [])) == 1:
@@ -211,11 +220,16 @@ def _write_csv(path: Path, header: list[str] | tuple[str, ...], rows: list[list[
 
 
 def write_canvas(
-    out: Path, roster: Roster, rows: list[GradesRow], *, match_by: str = DEFAULT_MATCH
+    out: Path,
+    roster: Roster,
+    rows: list[GradesRow],
+    *,
+    match_by: str = DEFAULT_MATCH,
+    canvas_ids: dict[str, str] | None = None,
 ) -> CanvasExport:
     """Write `<out>/canvas_import.csv` and `<out>/canvas_unmatched.csv` (temp files, then renamed)."""
     out = Path(out)
-    pairs, result = match(roster, rows, match_by)
+    pairs, result = match(roster, rows, match_by, canvas_ids=canvas_ids)
     lines = [[POINTS_ROW, "", "", "", "", _fmt_points(ps1.TOTAL_POINTS)]]
     for i, student in enumerate(roster.students):
         score = ""
@@ -241,7 +255,7 @@ def summary(roster: Roster, result: CanvasExport) -> list[str]:
     kind = "existing column" if roster.existing else "new column (Canvas creates the assignment)"
     lines = [
         f"wrote {result.import_file}: {result.scored} of {len(roster.students)} roster students "
-        f"scored, in the {kind} {roster.column!r}"
+        f"scored, in the {kind} {roster.column!r}, matched by {result.matched_by!r}"
     ]
     if roster.points and roster.points != _fmt_points(ps1.TOTAL_POINTS):
         total = _fmt_points(ps1.TOTAL_POINTS)
