@@ -8,8 +8,8 @@ show on the next request.
 
 Routes:  GET  /                                   the page (?token=...&question=...)
          GET  /api/questions/<grade_id>           answers, rubric, grades (&names=1: with names)
-         POST /api/questions/<grade_id>/items     {"number", "item", "on"}: apply or remove an item
-         POST /api/questions/<grade_id>/comment   {"number", "comment"}
+         POST /api/questions/<grade_id>/items     {"key", "item", "on"}: apply or remove an item
+         POST /api/questions/<grade_id>/comment   {"key", "comment"}
          GET  /static/..., /mathjax/...           the page's script and style, MathJax (no token)
 """
 
@@ -34,7 +34,7 @@ from autograder.nbgrader_ext.page_style import PAGE_STYLE
 from autograder.results import rubric_grades
 from autograder.results.grades_table import graded_state
 from autograder.rubric import Rubric
-from autograder.written.answers import anonymous_order, class_answers, graded_students
+from autograder.written.answers import anonymous_order, class_answers, graded_students, student_key
 
 STATIC = Path(__file__).resolve().parent / "static"
 # The page runs only its own scripts: an answer that slipped a script past the cleaning still cannot run.
@@ -71,12 +71,12 @@ class Grading:
         except InputError as exc:
             raise tornado.web.HTTPError(400, reason=str(exc)) from None
 
-    def student(self, number: object) -> str:
-        """The student behind an anonymous number of the page."""
-        order = anonymous_order(graded_students(graded_state(self.out)))
-        if not isinstance(number, int) or not 1 <= number <= len(order):
-            raise tornado.web.HTTPError(400, reason=f"no student number {number!r}")
-        return order[number - 1]
+    def student(self, key: object) -> str:
+        """The student behind a key of the page (answers.student_key)."""
+        for student in graded_students(graded_state(self.out)):
+            if student_key(student) == key:
+                return student
+        raise tornado.web.HTTPError(400, reason=f"no graded student has the key {key!r}: reload the page")
 
     def gradebook(self) -> Gradebook:
         return cd.gradebook(folder(self.out).course.root)
@@ -134,7 +134,7 @@ class QuestionHandler(TokenHandler):
 class ItemHandler(TokenHandler):
     def post(self, grade_id: str) -> None:
         rubric, data = self.grading.rubric(grade_id), self.body()
-        student = self.grading.student(data.get("number"))
+        student = self.grading.student(data.get("key"))
         try:
             item = rubric.item(str(data.get("item"))).id
         except InputError as exc:
@@ -149,7 +149,7 @@ class ItemHandler(TokenHandler):
 class CommentHandler(TokenHandler):
     def post(self, grade_id: str) -> None:
         rubric, data = self.grading.rubric(grade_id), self.body()
-        student = self.grading.student(data.get("number"))
+        student = self.grading.student(data.get("key"))
         text = str(data.get("comment") or "").strip()
 
         def write() -> None:
@@ -191,7 +191,8 @@ def question_data(
     graded = sum(scores.get(s) is not None for s in order)
 
     def grade(number: int, student: str) -> dict[str, Any]:
-        mine = {"number": number, "items": applied.get((student, grade_id), []), "score": scores.get(student)}
+        mine = {"number": number, "key": student_key(student), "score": scores.get(student)}
+        mine |= {"items": applied.get((student, grade_id), [])}
         return mine | {"comment": comments.get(student, ""), "name": student if names else None}
 
     data: dict[str, Any] = {"graded": graded, "total": len(order)}

@@ -351,6 +351,31 @@ def test_a_folder_never_graded_and_a_wrong_token_are_refused(graded: Path, tmp_p
             assert err.value.code == 403
 
 
+def api(url: str, path: str, body: dict | None = None) -> dict:
+    """One request to the page's server, as the page makes it (token in the X-Token header)."""
+    base, token = url.split("/?token=")
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(base + path, data=data, headers={"X-Token": token})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+@pytest.mark.filterwarnings("ignore:.*not in session")  # nbgrader's add_submission, making the clones
+def test_a_click_reaches_its_student_when_a_grading_run_adds_students_meanwhile(
+    graded: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "grading"
+    shutil.copytree(graded, out)
+    with written_server(out) as url:
+        page = api(url, f"/api/questions/{QUESTION}?names=1")
+        grace = next(s for s in page["students"] if s["name"] == "GraceHopper")
+        clone_class(out, 40)  # new students: the page's numbers no longer match the class's order
+        api(url, f"/api/questions/{QUESTION}/items", {"key": grace["key"], "item": "no_diagonal", "on": True})
+        assert api(url, f"/api/questions/{QUESTION}")["total"] == 40
+    assert scores(out)["GraceHopper"] == 15 - 5
+    assert [v for s, v in scores(out).items() if s != "GraceHopper"] == [None, None]
+
+
 def test_the_rubric_reaches_no_release_and_no_worker(graded: Path, tmp_path: Path) -> None:
     release = generate_release(tmp_path)
     assert not (release.parent / RUBRIC_NAME).exists()

@@ -97,8 +97,8 @@ async function send(path, body) {
   saved("saving\u2026");
   try {
     const d = await call(path, body);
-    const s = state.data.students.find((x) => x.number === d.student.number);
-    Object.assign(s, d.student, { name: s.name });
+    const s = state.data.students.find((x) => x.key === d.student.key);
+    Object.assign(s, d.student, { name: s.name, number: s.number }); // this page's numbering stays
     state.data.graded = d.graded;
     state.data.total = d.total;
     showProgress();
@@ -111,14 +111,14 @@ async function send(path, body) {
 
 function toggle(itemId) {
   const s = current();
-  return send(`/api/questions/${state.question}/items`, { number: s.number, item: itemId, on: !s.items.includes(itemId) });
+  return send(`/api/questions/${state.question}/items`, { key: s.key, item: itemId, on: !s.items.includes(itemId) });
 }
 
 function saveComment() {
   const s = current();
   const text = document.getElementById("comment").value;
   if (text.trim() === (s.comment || "").trim()) return;
-  return send(`/api/questions/${state.question}/comment`, { number: s.number, comment: text });
+  return send(`/api/questions/${state.question}/comment`, { key: s.key, comment: text });
 }
 
 async function go(step) {
