@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from nbconvert.filters import markdown2html
 
 from autograder.course.layout import GradingFolder
 from autograder.errors import InputError
 from autograder.nbgrader_ext.feedback_math import install_mathjax
 from autograder.nbgrader_ext.page_style import page_mathjax
 from autograder.replace_file import replacing
+from autograder.results.answer_html import answer_html
 from autograder.results.grades_table import graded_state
 from autograder.similarity import compare, figure
 from autograder.similarity.answers import Answers, answer_layout, read_answers
@@ -106,7 +106,7 @@ def _written_parts(text: str, start: int, slices) -> list[tuple[str, bool]]:
         end = at + len(paragraph)
         hit = any(s < end and e > at for s, e in zip(*slices, strict=True))
         if paragraph.strip():
-            parts.append((markdown2html(paragraph), hit))
+            parts.append((answer_html(paragraph), hit))
         at = end + 2
     return parts
 

@@ -1,8 +1,8 @@
 """The class's answers to one written question, as the grading page shows them.
 
 Each graded student's answer is the markdown cell with the question's grade_id in the notebook they
-handed in (`<out>/course/submitted/<student>/ps1/PS1.ipynb`), turned into HTML and cleaned: an answer
-is untrusted text, so only the tags markdown makes survive (no script, no event handler, no frame).
+handed in (`<out>/course/submitted/<student>/ps1/PS1.ipynb`), turned into HTML and cleaned
+(results/answer_html.py: an answer is untrusted text).
 Students are numbered 1..N in an order fixed by a hash of their id, not by name: the number hides
 who wrote the answer and stays the same on every visit.
 """
@@ -14,18 +14,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import bleach
-from nbconvert.filters import markdown2html
-
 from autograder.course.layout import GradingFolder
 from autograder.course.state import State
+from autograder.results.answer_html import answer_html
 
-TAGS = {
-    "p", "br", "hr", "em", "strong", "b", "i", "u", "s", "sub", "sup", "code", "pre", "blockquote",
-    "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td",
-    "a", "span", "div",
-}  # fmt: skip
-ATTRIBUTES = {"a": ["href", "title"], "th": ["align"], "td": ["align"]}
 NO_ANSWER = "<p><em>(no answer: the cell is missing or empty)</em></p>"
 
 
@@ -58,12 +50,9 @@ def graded_students(state: State) -> list[str]:
     return [s for s, entry in state.students.items() if entry.status == "graded"]
 
 
-def answer_html(markdown: str) -> str:
-    """An answer's markdown as HTML a grader's browser may show: math left for MathJax, the rest cleaned."""
-    if not markdown.strip():
-        return NO_ANSWER
-    html = markdown2html(markdown)
-    return bleach.clean(html, tags=TAGS, attributes=ATTRIBUTES, protocols={"http", "https"}, strip=True)
+def shown_answer(markdown: str) -> str:
+    """The answer as the page shows it: cleaned HTML (results/answer_html.py), or a note if empty."""
+    return answer_html(markdown) or NO_ANSWER
 
 
 def cell_text(notebook: Path, grade_id: str) -> str:
@@ -85,6 +74,6 @@ def class_answers(out: Path, state: State, grade_id: str) -> list[Answer]:
     course = GradingFolder(out).course
     order = anonymous_order(graded_students(state))
     return [
-        Answer(n, student, answer_html(cell_text(course.submitted_notebook(student), grade_id)))
+        Answer(n, student, shown_answer(cell_text(course.submitted_notebook(student), grade_id)))
         for n, student in enumerate(order, 1)
     ]
