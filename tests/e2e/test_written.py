@@ -105,7 +105,8 @@ def grades_csv(out: Path) -> dict[str, dict[str, str]]:
 
 def open_question(page: Page, url: str, question: str = QUESTION) -> None:
     page.goto(f"{url}&question={question}")
-    expect(page.locator("#items button")).to_have_count(len(load_rubrics()[question].items))
+    # Generous: a loaded machine may take seconds to serve and typeset 300 answers.
+    expect(page.locator("#items button")).to_have_count(len(load_rubrics()[question].items), timeout=60_000)
     page.wait_for_function("() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0")
 
 
@@ -122,7 +123,7 @@ def next_student(page: Page) -> int:
 
 
 def saved(page: Page, n: int) -> None:
-    expect(page.locator("#saved")).to_have_text(f"saved (student {n})")
+    expect(page.locator("#saved")).to_have_text(f"saved (student {n})", timeout=30_000)
 
 
 def item(page: Page, item_id: str):
@@ -413,7 +414,7 @@ def test_a_class_of_300_loads_and_saves(graded: Path, tmp_path: Path) -> None:
         page = browser.new_page()
         start = time.perf_counter()
         open_question(page, url)
-        expect(page.locator("#progress")).to_have_text("0 of 300 graded")
+        expect(page.locator("#progress")).to_have_text("0 of 300 graded", timeout=30_000)
         load = time.perf_counter() - start
         clicks = []
         for _ in range(5):
