@@ -44,13 +44,15 @@ class CanvasEntry:
     @property
     def student(self) -> str:
         """The student id taken from the student's own zip name (Canvas's attempt suffix dropped)."""
-        stem = ATTEMPT.sub("", Path(self.file).stem)
-        return student_id_from_zip(Path(stem + ".zip"))[0]
+        return self._named()[0]
 
     @property
     def name_warning(self) -> str | None:
         """The warning a zip named other than `PS1_<FullName>.zip` gets (None if it is named so)."""
-        return student_id_from_zip(Path(ATTEMPT.sub("", Path(self.file).stem) + ".zip"))[1]
+        return self._named()[1]
+
+    def _named(self) -> tuple[str, str | None]:
+        return student_id_from_zip(Path(ATTEMPT.sub("", Path(self.file).stem) + ".zip"))
 
 
 def parse_entry(path: Path) -> CanvasEntry | None:

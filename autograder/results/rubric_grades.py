@@ -79,6 +79,14 @@ def applied(gb: Gradebook) -> dict[tuple[str, str], list[str]]:
     return {(s, g): items.split() for s, g, items in rows}
 
 
+def items_of(gb: Gradebook, student: str, grade_id: str) -> list[str]:
+    """The ids of the items applied to one answer (none: [])."""
+    ensure_table(gb)
+    mine = (APPLIED.c.student_id == student) & (APPLIED.c.grade_id == grade_id)
+    found = gb.db.execute(select(APPLIED.c.item_ids).where(mine)).scalar()
+    return found.split() if found else []
+
+
 def apply(gb: Gradebook, student: str, rubric: Rubric, *, items: list[str]) -> float:
     """Give `student`'s answer to `rubric`'s question exactly these items: the manual score follows.
     Not committed (the caller commits, so several changes are one transaction). Returns the score."""

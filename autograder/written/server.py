@@ -165,7 +165,7 @@ def toggle(gb: Gradebook, student: str, rubric: Rubric, *, item: str, on: bool) 
     """Apply (`on`) or remove one item, in one committed transaction; removing the last item leaves
     the answer ungraded again."""
     grade_id = rubric.question.grade_id
-    items = set(rubric_grades.applied(gb).get((student, grade_id), []))
+    items = set(rubric_grades.items_of(gb, student, grade_id))
     items = items | {item} if on else items - {item}
     if items:
         rubric_grades.apply(gb, student, rubric, items=sorted(items))
