@@ -1,71 +1,54 @@
-"""What Problem Set 1 is: the one place that names its files, questions, points, deadline and references.
+"""PS1 for the grading code: the values of its folder, nbgrader_course/source/ps1/, under their old names.
 
-Everything else reads these values: the nbgrader metadata of the source notebook is checked against
-`QUESTIONS` by a test (tests/unit/test_ps1_spec.py), the late policy reads its numbers here, the
-outside checks their thresholds, submit and collect the zip name. Change a fact here, never a copy.
+The facts live in the folder (problem_set.toml and the notebook's nbgrader metadata, read by
+autograder/problem_set.py); this module loads them once and adds where the repository keeps PS1's
+other files (the student notebook, the solution, the examples). Change a fact in the folder.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
+
+from autograder import problem_set
 
 # ---------------------------------------------------------------- files and names
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 COURSE_DIR = REPO_DIR / "nbgrader_course"  # the nbgrader course directory (nbgrader_config.py, source/)
-ASSIGNMENT = "ps1"  # the nbgrader assignment id
-NOTEBOOK = "PS1.ipynb"  # the notebook students hand in
-NOTEBOOK_ID = Path(NOTEBOOK).stem  # nbgrader's name for that notebook in the gradebook
-DIGITS_FILE = "digits.npz"  # Problem 3's data: beside the notebook wherever it runs, and in the grader
+ASSIGNMENT = "ps1"  # the nbgrader assignment id: the folder nbgrader_course/source/ps1/
 SOURCE_DIR = COURSE_DIR / "source" / ASSIGNMENT  # nbgrader's source assignment folder
-SOURCE_NOTEBOOK = SOURCE_DIR / NOTEBOOK  # solutions + hidden tests: never handed out
-RUBRIC_NAME = "rubric.toml"  # the written answers' rubrics, beside the source notebook (autograder/rubric.py)
+PROBLEM_SET = problem_set.load(SOURCE_DIR)  # problem_set.toml + the notebook's nbgrader metadata
+NOTEBOOK = PROBLEM_SET.notebook  # the notebook students hand in
+NOTEBOOK_ID = PROBLEM_SET.notebook_id  # nbgrader's name for that notebook in the gradebook
+DIGITS_FILE = "digits.npz"  # Problem 3's data: beside the notebook wherever it runs, and in the grader
+SOURCE_NOTEBOOK = PROBLEM_SET.source_notebook  # solutions + hidden tests: never handed out
+RUBRIC_NAME = PROBLEM_SET.rubric_name  # the written answers' rubrics, beside the source notebook
 RUBRIC_FILE = SOURCE_DIR / RUBRIC_NAME
 PAIRED_SCRIPT = COURSE_DIR / "PS1.py"  # jupytext percent pair of the source, for review (outside source/)
 RELEASE_NOTEBOOK = REPO_DIR / "notebooks" / NOTEBOOK  # what students open
 SOLUTION_NOTEBOOK = REPO_DIR / "solutions" / "PS1_solution.ipynb"
 EXAMPLES_DIR = COURSE_DIR / "examples"  # sample zips graded by `make demo`
 GRADEBOOK_FILE = "gradebook.db"  # nbgrader's SQLite gradebook in a course folder
-ZIP_PREFIX = "PS1_"  # students send PS1_<FullName>.zip
+ZIP_PREFIX = PROBLEM_SET.zip_prefix  # students send PS1_<FullName>.zip
 
-# ---------------------------------------------------------------- questions and points
+# ---------------------------------------------------------------- questions and points (the notebook's)
 
-
-@dataclass(frozen=True)
-class Question:
-    """One graded cell: its nbgrader grade_id, its points, and who grades it."""
-
-    grade_id: str
-    points: float
-    manual: bool  # a written answer graded by hand (True) or autograded tests (False)
-    title: str
-
-
-QUESTIONS = (
-    Question("p1a_written", 10, True, "Problem 1a: backprop is correct (written)"),
-    Question("p1a_tests", 10, False, "Problem 1a: gradient by EDF and by the chain rule"),
-    Question("p1b_written", 10, True, "Problem 1b: naive second derivative (written)"),
-    Question("p1b_naive_tests", 5, False, "Problem 1b: naive second derivative"),
-    Question("p1b_true_tests", 10, False, "Problem 1b: true second derivative"),
-    Question("p2_written", 15, True, "Problem 2: softmax Jacobian (written)"),
-    Question("p2_tests", 15, False, "Problem 2: softmax Jacobian"),
-    Question("p3_tests", 25, False, "Problem 3: MLP test error"),
-)
-AUTOGRADED = tuple(q.grade_id for q in QUESTIONS if not q.manual)
-TOTAL_POINTS = sum(q.points for q in QUESTIONS)
+Question = problem_set.Question
+QUESTIONS = PROBLEM_SET.questions
+AUTOGRADED = PROBLEM_SET.autograded
+TOTAL_POINTS = PROBLEM_SET.total_points
 
 # ---------------------------------------------------------------- deadline and late policy
 
-COURSE_TIMEZONE = "America/Chicago"  # naive times (times.csv, --due) are read in this zone
-DUE_DATE = "2017-01-12 12:00 America/Chicago"
-PERCENT_PER_DAY = 10.0  # percent of the total (automatic + manual) lost per started day late
-MAX_LATE_DAYS = 3  # later than this many days: not accepted
-GRACE_MINUTES = 0  # a submission this many minutes after the deadline still counts as on time
+COURSE_TIMEZONE = PROBLEM_SET.timezone  # naive times (times.csv, --due) are read in this zone
+DUE_DATE = PROBLEM_SET.due
+PERCENT_PER_DAY = PROBLEM_SET.late.percent_per_day
+MAX_LATE_DAYS = PROBLEM_SET.late.max_days
+GRACE_MINUTES = PROBLEM_SET.late.grace_minutes
 
 # ---------------------------------------------------------------- references of the outside checks
 
-P3_MAX_ERROR = 0.08  # Problem 3 passes when the grader's recomputed test error is below this
-DIGITS_TEST_SIZE = 0.3  # DIGITS_FILE holds scikit-learn's digits split with this test share ...
-DIGITS_SPLIT_SEED = 0  # ... and this random_state, stratified by label
-MLP_SHAPE = (64, 10)  # Problem 3's network maps 8x8 images to 10 classes through one hidden layer
+P3_MAX_ERROR = PROBLEM_SET.references["p3_max_error"]
+DIGITS_TEST_SIZE = PROBLEM_SET.references["digits_test_size"]
+DIGITS_SPLIT_SEED = PROBLEM_SET.references["digits_split_seed"]
+MLP_SHAPE = tuple(PROBLEM_SET.references["mlp_shape"])

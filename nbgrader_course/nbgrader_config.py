@@ -3,8 +3,15 @@
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
 c.CourseDirectory.course_id = "ps1-bundle"
-# The rubrics beside the source notebook stay with the instructor: in no release and no autograded copy.
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "rubric.toml"]
+# The spec and rubric beside the source notebook stay with the instructor: in no release, no autograded copy.
+c.CourseDirectory.ignore = [
+    ".ipynb_checkpoints",
+    "*.pyc",
+    "__pycache__",
+    "feedback",
+    "rubric.toml",
+    "problem_set.toml",
+]
 # The course root is the directory nbgrader runs in (this one, or a temporary copy made by
 # autograder.course.grading_course); the gradebook defaults to <root>/gradebook.db (gitignored).
 

@@ -1,7 +1,7 @@
 """Problem 3's data file, made once from scikit-learn: `python -m autograder.authoring.digits_file`.
 
 `autograder/nbgrader_ext/digits.npz` holds scikit-learn's 8x8 digits (the UCI set, 1797 images)
-split into training and test sets with the facts of `autograder/ps1.py` (test share, seed, stratified
+split into training and test sets with the references of PS1's spec (test share, seed, stratified
 by label). Four arrays: `train_images`, `test_images` (uint8 pixel values 0..16, one image a row of
 64) and `train_labels`, `test_labels` (int64 classes 0..9). The notebook's p3_data cell divides the
 images by 16, which gives exactly the float64 arrays `load_digits().data / 16.0` gave.

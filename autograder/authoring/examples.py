@@ -104,7 +104,7 @@ MANUAL = {
 
 
 def write_hand_grading(out: Path) -> list[Path]:
-    """extensions.csv and manual_grades.csv of the examples (points from autograder/ps1.py)."""
+    """extensions.csv and manual_grades.csv of the examples (points from PS1's notebook)."""
     with (out / "extensions.csv").open("w", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(["student", "days", "reason"])

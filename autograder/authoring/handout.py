@@ -2,9 +2,9 @@
 
 What goes in: the release notebook with Problem 3's data file beside it, `edf.py`, the submit command
 (`submit.py` and the package `autograder/student/` copied as `ps1_submit/`, with `assignment.json`
-written from `autograder/ps1.py` and the release's nbgrader metadata), `requirements.txt` (the subset
+written from PS1's spec and the release's nbgrader metadata), `requirements.txt` (the subset
 of the repository's pins that the notebook, EDF and submit need, with all their dependencies),
-`environment.yml` for conda, and a README made from `autograder/ps1.py` (points, deadline, late
+`environment.yml` for conda, and a README made from PS1's spec (points, deadline, late
 policy). Nothing else: no source notebook, no solutions, no grader. Both outputs are written to
 temporary names and renamed; the zip is reproducible (sorted members, fixed times).
 """
@@ -218,7 +218,7 @@ def handout_files(assignment_json: str) -> dict[str, bytes]:
     """Path inside the handout folder -> content: the whole handout.
 
     `assignment_json` is what submit checks against (`Assignment.to_json()` of the student package,
-    made by the caller from the release and autograder/ps1.py)."""
+    made by the caller from the release and PS1's spec)."""
     requirements = student_requirements()
     needed = {canonical(Requirement(line).name) for line in requirements if ";" not in line}
     files = {

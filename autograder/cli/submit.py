@@ -1,7 +1,7 @@
 """`ps1 submit --name "Full Name"`: check PS1.ipynb, run it, and make PS1_<FullName>.zip.
 
 The same command as the handout's `submit.py`: the facts it checks against come from the release
-notebook's nbgrader metadata and `autograder/ps1.py`, as the handout's `assignment.json` does.
+notebook's nbgrader metadata and PS1's spec, as the handout's `assignment.json` does.
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ from autograder.course.layout import (
 )
 from autograder.machine_cache import cache_dir
 from autograder.nbgrader_ext.feedback_math import install_mathjax
+from autograder.problem_set import SPEC_FILE
 from autograder.ps1 import ASSIGNMENT, RUBRIC_NAME, SOURCE_DIR
 from autograder.replace_file import replacing
 
@@ -82,12 +83,15 @@ c.CourseDirectory.db_url = {db!r} or "sqlite:///" + _os.path.join(c.CourseDirect
 """
 
 
+INSTRUCTOR_FILES = (SPEC_FILE, RUBRIC_NAME)  # beside the source notebook, never in a job's course
+
+
 def source_digest(source_dir: Path) -> str:
-    """Hash of every file of the source assignment folder (changes force a regrade), except the
-    rubric: a changed rubric re-scores the written answers it graded, and regrades nothing."""
+    """Hash of every file of the source assignment folder (changes force a regrade), except the spec
+    and the rubric: a changed deadline or rubric re-scores what was graded, and regrades nothing."""
     h = hashlib.sha256()
     for path in sorted(p for p in source_dir.rglob("*") if p.is_file()):
-        if ".ipynb_checkpoints" in path.parts or "__pycache__" in path.parts or path.name == RUBRIC_NAME:
+        if ".ipynb_checkpoints" in path.parts or "__pycache__" in path.parts or path.name in INSTRUCTOR_FILES:
             continue
         h.update(path.relative_to(source_dir).as_posix().encode())
         h.update(hashlib.sha256(path.read_bytes()).digest())
@@ -98,8 +102,10 @@ def _copy_source(course: Path, source: Path | None) -> None:
     """Copy the source assignment (default: nbgrader_course/source/ps1) and its nbgrader_config.py."""
     source = source if source is not None else SOURCE_DIR
     target = Course(course)
-    # The rubric is read from the source folder itself (results/rubric_grades.py): no copy goes to workers.
-    shutil.copytree(source, target.source_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns(RUBRIC_NAME))
+    # Spec and rubric are read from the source folder itself: no copy goes to workers.
+    shutil.copytree(
+        source, target.source_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*INSTRUCTOR_FILES)
+    )
     cfg = source.parent.parent / CONFIG_FILE  # the nbgrader course folder holding source/<id>/
     if cfg.exists() and cfg.resolve() != target.config_file.resolve():
         shutil.copy(cfg, target.config_file)

@@ -3,7 +3,7 @@
 Read from a pristine release notebook's own nbgrader metadata (nbgrader keeps grade_id, grade,
 solution and points in the release), so neither the source notebook nor `autograder.ps1` is needed:
 the handout ships these facts as `assignment.json`, written by the handout builder from
-`autograder/ps1.py` and the release; in the repository `python -m autograder submit` builds the same.
+PS1's spec and the release; in the repository `python -m autograder submit` builds the same.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ The forbidden text is read from the sources themselves: every line of 20 or more
 solution or hidden-test region of the source notebook (unless the notebook shows it outside the
 regions too), the names of the outside checks' reference
 functions and constants (autograder/nbgrader_ext/: checks.py, probe.py and the probe_*, reference_math
-and digits modules) and of the autograder/ps1.py
+and digits modules) and of PS1's spec
 values they read, the files of solutions/, the source notebook, and any gradebook.
 """
 
@@ -22,6 +22,7 @@ from autograder import ps1
 from autograder.authoring import handout
 from autograder.cli.submit import assignment
 from autograder.nbgrader_ext import checks, digits, probe, probe_result, probe_spec, reference_math
+from autograder.problem_set import SPEC_FILE
 from autograder.student.assignment import Assignment
 
 BEGIN = re.compile(r"^\s*###\s*BEGIN (SOLUTION|HIDDEN TESTS)\s*$")
@@ -143,6 +144,7 @@ def test_no_reference_of_the_outside_checks_is_in_any_file(built: tuple[Path, Pa
 
 def test_no_gradebook_source_notebook_solution_or_grader(built: tuple[Path, Path]) -> None:
     forbidden = {ps1.SOURCE_NOTEBOOK.read_bytes()}
+    forbidden |= {(ps1.SOURCE_DIR / name).read_bytes() for name in (SPEC_FILE, ps1.RUBRIC_NAME)}
     forbidden |= {p.read_bytes() for p in (ps1.REPO_DIR / "solutions").rglob("*") if p.is_file()}
     for path in (p for p in built[0].rglob("*") if p.is_file()):
         data = path.read_bytes()
