@@ -1,7 +1,7 @@
 """A problem set is a folder: `nbgrader_course/source/<id>/` with its notebook and `problem_set.toml`.
 
 The spec file says what nbgrader does not: the files handed out, the zip prefix, the deadline and its
-time zone, the late policy, the rubric file, each graded cell's title and the references of the
+time zone, the late policy, the rubric file, each graded cell's title, and the module and references of the
 outside checks. The questions and their points come from the source notebook's nbgrader metadata
 (grade_id, points, and whether a person grades the cell), so they are never typed twice: the loader
 refuses a spec whose titles do not name exactly the notebook's graded cells. This is the one reader
@@ -22,7 +22,7 @@ from autograder.errors import InputError
 
 SPEC_FILE = "problem_set.toml"
 KEYS = {"title", "notebook", "files", "zip_prefix", "deadline", "timezone", "rubrics", "late", "titles"}
-OPTIONAL_KEYS = {"rubrics", "references"}
+OPTIONAL_KEYS = {"rubrics", "references", "checks"}
 LATE_KEYS = {"percent_per_day", "max_days", "grace_minutes"}
 
 
@@ -61,6 +61,7 @@ class ProblemSet:
     questions: tuple[Question, ...]  # in notebook order
     rubric_name: str | None  # the rubric file beside the spec, when the problem set has one
     references: dict[str, Any]  # the outside checks' numbers
+    checks_name: str | None  # the module of the problem set's own outside checks, beside the spec
 
     @property
     def notebook_id(self) -> str:
@@ -123,6 +124,7 @@ def load(folder: Path) -> ProblemSet:
         questions=_questions(spec_file, notebook, spec["titles"]),
         rubric_name=spec.get("rubrics"),
         references=dict(spec.get("references", {})),
+        checks_name=spec.get("checks"),
     )
 
 
