@@ -19,10 +19,10 @@ from nbgrader.apps import NbGraderAPI
 from sqlalchemy.engine import make_url
 from traitlets.config import Config
 
-from autograder import ps1
 from autograder.course.grading_folder import LAYOUT, layout, write_marker
 from autograder.course.layout import (
     CONFIG_FILE,
+    GRADEBOOK_FILE,
     Course,
     GradingFolder,
     nbgrader_api,
@@ -31,11 +31,11 @@ from autograder.course.layout import (
 )
 from autograder.machine_cache import cache_dir
 from autograder.nbgrader_ext.feedback_math import install_mathjax
-from autograder.problem_set import SPEC_FILE
-from autograder.ps1 import ASSIGNMENT, RUBRIC_NAME, SOURCE_DIR
+from autograder.problem_set import SPEC_FILE, ProblemSet, load, select
+from autograder.ps1 import COURSE_DIR
 from autograder.replace_file import replacing
 
-DEFAULT_DB = ps1.GRADEBOOK_FILE
+DEFAULT_DB = GRADEBOOK_FILE
 
 # Appended to the copied nbgrader_config.py of the grading course and of the workers' template.
 GRADING_CONFIG = """
@@ -83,15 +83,20 @@ c.CourseDirectory.db_url = {db!r} or "sqlite:///" + _os.path.join(c.CourseDirect
 """
 
 
-INSTRUCTOR_FILES = (SPEC_FILE, RUBRIC_NAME)  # beside the source notebook, never in a job's course
+def staff_files(source_dir: Path) -> set[Path]:
+    """The spec and rubric files of every problem set under `source_dir` (itself one, or source/)."""
+    specs = sorted(source_dir.rglob(SPEC_FILE))
+    rubrics = {spec.parent / name for spec in specs if (name := load(spec.parent).rubric_name)}
+    return set(specs) | rubrics
 
 
 def source_digest(source_dir: Path) -> str:
     """Hash of every file of the source assignment folder (changes force a regrade), except the spec
     and the rubric: a changed deadline or rubric re-scores what was graded, and regrades nothing."""
     h = hashlib.sha256()
-    for path in sorted(p for p in source_dir.rglob("*") if p.is_file()):
-        if ".ipynb_checkpoints" in path.parts or "__pycache__" in path.parts or path.name in INSTRUCTOR_FILES:
+    skipped = staff_files(source_dir)
+    for path in sorted(p for p in source_dir.rglob("*") if p.is_file() and p not in skipped):
+        if ".ipynb_checkpoints" in path.parts or "__pycache__" in path.parts:
             continue
         h.update(path.relative_to(source_dir).as_posix().encode())
         h.update(hashlib.sha256(path.read_bytes()).digest())
@@ -99,13 +104,14 @@ def source_digest(source_dir: Path) -> str:
 
 
 def _copy_source(course: Path, source: Path | None) -> None:
-    """Copy the source assignment (default: nbgrader_course/source/ps1) and its nbgrader_config.py."""
-    source = source if source is not None else SOURCE_DIR
+    """Copy the source assignment (default: the course's only one) and its nbgrader_config.py.
+
+    The spec goes with it (a course knows its problem set from its own source/), the rubric does not."""
+    source = source if source is not None else default_source()
     target = Course(course)
-    # Spec and rubric are read from the source folder itself: no copy goes to workers.
-    shutil.copytree(
-        source, target.source_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*INSTRUCTOR_FILES)
-    )
+    rubric = load(source).rubric_name
+    ignore = shutil.ignore_patterns(rubric) if rubric else None
+    shutil.copytree(source, target.sources / source.name, dirs_exist_ok=True, ignore=ignore)
     cfg = source.parent.parent / CONFIG_FILE  # the nbgrader course folder holding source/<id>/
     if cfg.exists() and cfg.resolve() != target.config_file.resolve():
         shutil.copy(cfg, target.config_file)
@@ -133,9 +139,15 @@ def given_db(course: Path) -> str | None:
 
 
 def source_dir(course: Path) -> Path:
-    """The source assignment folder the course was prepared from (`--source`, else PS1's own)."""
+    """The source assignment folder the course was prepared from (`--source`, else the repository's
+    folder of the course's problem set)."""
     given = _stamp(course).get("source")
-    return Path(given) if given else SOURCE_DIR
+    return Path(given) if given else COURSE_DIR / "source" / Course(Path(course)).problem_set.id
+
+
+def default_source() -> Path:
+    """The repository course's only problem set folder (InputError when there are several)."""
+    return select(COURSE_DIR).folder
 
 
 def given_db_line(course: Path) -> str | None:
@@ -152,10 +164,11 @@ def db_url(course: Path) -> str:
     return given_db(course) or default_db_url(course)
 
 
-def grading_config(secure: bool) -> str:
+def grading_config(secure: bool, problem_set: ProblemSet) -> str:
     """The config lines shared by the class course and the workers' template."""
+    late = problem_set.late
     text = GRADING_CONFIG.format(
-        percent=ps1.PERCENT_PER_DAY, max_days=ps1.MAX_LATE_DAYS, grace=float(ps1.GRACE_MINUTES)
+        percent=late.percent_per_day, max_days=late.max_days, grace=float(late.grace_minutes)
     )
     return text + (SECURE_CONFIG if secure else "")
 
@@ -167,7 +180,7 @@ def _base_config(course: Path) -> str:
 
 
 def _generate(course: Path) -> None:
-    result = api(course).generate_assignment(ASSIGNMENT, force=True, create=True)
+    result = api(course).generate_assignment(Course(course).problem_set.id, force=True, create=True)
     if not result["success"]:
         raise RuntimeError(
             "nbgrader generate_assignment failed:\n" + result.get("log", "") + result.get("error", "")
@@ -195,7 +208,7 @@ def prepare(
     where = Course(course)
     if mathjax:
         install_mathjax(where.feedback_dir)  # what the feedback pages typeset their math with
-    src_dir = source if source is not None else SOURCE_DIR
+    src_dir = source if source is not None else default_source()
     digest = source_digest(src_dir)
     url = db or default_db_url(course)
     given_source = str(Path(source).resolve()) if source is not None else None
@@ -208,7 +221,7 @@ def prepare(
     _copy_source(course, source)
     base = _base_config(course)
     where.config_file.write_text(
-        base + grading_config(secure) + CLASS_CONFIG.format(db=db, gradebook=DEFAULT_DB)
+        base + grading_config(secure, where.problem_set) + CLASS_CONFIG.format(db=db, gradebook=DEFAULT_DB)
     )
     tpl = Course(_build_template_course(course, base, secure))
     fresh = url == default_db_url(course) and not where.gradebook_file.exists()
@@ -250,7 +263,7 @@ def _build_template_course(course: Path, base_config: str, secure: bool) -> Path
     shutil.rmtree(tpl, ignore_errors=True)
     tpl.mkdir(parents=True)
     shutil.copytree(Course(course).sources, Course(tpl).sources)
-    Course(tpl).config_file.write_text(base_config + grading_config(secure))
+    Course(tpl).config_file.write_text(base_config + grading_config(secure, Course(tpl).problem_set))
     key = generated_key(tpl)
     if not _copy_generated(template_cache() / key, tpl):
         _generate(tpl)
@@ -312,7 +325,7 @@ def template_files(course: Path, due: datetime) -> dict[str, bytes]:
     tpl = Course(template_dir(course))
     nbgrader_setup()
     with Gradebook(tpl.sqlite_url) as gb:
-        gb.update_or_create_assignment(ASSIGNMENT, duedate=due.astimezone(UTC).replace(tzinfo=None))
+        gb.update_or_create_assignment(tpl.problem_set.id, duedate=due.astimezone(UTC).replace(tzinfo=None))
     wanted = [tpl.config_file, tpl.gradebook_file, *sorted(tpl.sources.rglob("*"))]
     files = {}
     for path in wanted:

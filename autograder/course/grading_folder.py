@@ -8,7 +8,8 @@ folder of an older layout up to date
 
 Layouts: 1, every folder made before the marker, whose course stored the gradebook as an absolute
 URL (a copy of the folder wrote the original's grades); 2, every stored path relative to the folder;
-3, the course's configuration lists the rubric items on the feedback pages and records `--source`.
+3, the course's configuration lists the rubric items on the feedback pages and records `--source`;
+4, the course's source/ holds the problem set's spec (the course knows its problem set from it).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 from autograder.course.layout import GradingFolder
 from autograder.replace_file import replace_text
 
-LAYOUT = 3
+LAYOUT = 4
 DISTRIBUTION = "ps1-bundle"  # pyproject's [project] name
 
 

@@ -16,16 +16,17 @@ A course (the class course, the workers' template and each job's private course 
     nbgrader_config.py  gradebook.db  source_digest.json  exchange/ (unused; nbgrader wants one)
     rubric.toml                          the rubric last read (a copy of the one beside the source)
     kernel_reports.jsonl                 in a grading job's private course: why each kernel ended
-    source/ps1/PS1.ipynb                 release/ps1/PS1.ipynb
-    submitted/<student>/ps1/PS1.ipynb + timestamp.txt
-    autograded/<student>/ps1/PS1.ipynb (+ autograde.log when it failed)
-    feedback/<student>/ps1/PS1.html      feedback/.mathjax/ (what the pages typeset with)
+    source/<id>/<notebook> (+ problem_set.toml)   release/<id>/<notebook>   (ps1 and PS1.ipynb for PS1)
+    submitted/<student>/<id>/<notebook> + timestamp.txt
+    autograded/<student>/<id>/<notebook> (+ autograde.log when it failed)
+    feedback/<student>/<id>/<notebook id>.html     feedback/.mathjax/ (what the pages typeset with)
 
 Every module that reads or writes one of these paths asks this module for it.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shutil
@@ -43,20 +44,28 @@ from nbgrader.utils import parse_utc
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from autograder.ps1 import ASSIGNMENT, GRADEBOOK_FILE, NOTEBOOK, NOTEBOOK_ID, RUBRIC_NAME
+from autograder import problem_set
+from autograder.problem_set import ProblemSet
+from autograder.ps1 import GRADEBOOK_FILE
 
 CONFIG_FILE = "nbgrader_config.py"
 TIMESTAMP_FILE = "timestamp.txt"
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f UTC"  # what nbgrader's `submit` writes to timestamp.txt
 STUDENT_FOLDERS = ("submitted", "autograded", "feedback")
 EXTENSIONS_FILE = "extensions.csv"  # named in messages and help as well as opened
+RUBRIC_COPY = "rubric.toml"  # the rubric a course last read
 
 
 @dataclass(frozen=True)
 class Course:
-    """An nbgrader course folder and the paths of PS1 in it."""
+    """An nbgrader course folder holding one problem set, and the paths of that problem set in it."""
 
     root: Path
+
+    @functools.cached_property
+    def problem_set(self) -> ProblemSet:
+        """The problem set of this course: the one folder of its source/ (with its spec)."""
+        return problem_set.select(self.root)
 
     @property
     def config_file(self) -> Path:
@@ -74,7 +83,7 @@ class Course:
     @property
     def rubric_copy(self) -> Path:
         """The rubric file last read for this course (results/rubric_grades.py)."""
-        return self.root / RUBRIC_NAME
+        return self.root / RUBRIC_COPY
 
     @property
     def digest_file(self) -> Path:
@@ -101,19 +110,19 @@ class Course:
 
     @property
     def source_dir(self) -> Path:
-        return self.sources / ASSIGNMENT
+        return self.sources / self.problem_set.id
 
     @property
     def source_notebook(self) -> Path:
-        return self.source_dir / NOTEBOOK
+        return self.source_dir / self.problem_set.notebook
 
     @property
     def release_dir(self) -> Path:
-        return self.releases / ASSIGNMENT
+        return self.releases / self.problem_set.id
 
     @property
     def release_notebook(self) -> Path:
-        return self.release_dir / NOTEBOOK
+        return self.release_dir / self.problem_set.notebook
 
     @property
     def feedback_dir(self) -> Path:
@@ -121,28 +130,29 @@ class Course:
         return self.root / "feedback"
 
     def submitted_dir(self, student: str) -> Path:
-        return self.root / "submitted" / student / ASSIGNMENT
+        return self.root / "submitted" / student / self.problem_set.id
 
     def submitted_notebook(self, student: str) -> Path:
-        return self.submitted_dir(student) / NOTEBOOK
+        return self.submitted_dir(student) / self.problem_set.notebook
 
     def autograded_dir(self, student: str) -> Path:
-        return self.root / "autograded" / student / ASSIGNMENT
+        return self.root / "autograded" / student / self.problem_set.id
 
     def autograded_notebook(self, student: str) -> Path:
-        return self.autograded_dir(student) / NOTEBOOK
+        return self.autograded_dir(student) / self.problem_set.notebook
 
     def autograde_log(self, student: str) -> Path:
         return self.autograded_dir(student) / "autograde.log"
 
     def feedback_page(self, student: str) -> Path:
-        return self.feedback_dir / student / ASSIGNMENT / f"{NOTEBOOK_ID}.html"
+        ps = self.problem_set
+        return self.feedback_dir / student / ps.id / f"{ps.notebook_id}.html"
 
     def write_submission(self, student: str, notebook: bytes, timestamp: str) -> None:
         """The student's notebook and its `timestamp.txt`, as nbgrader's `autograde` reads them."""
         folder = self.submitted_dir(student)
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / NOTEBOOK).write_bytes(notebook)
+        (folder / self.problem_set.notebook).write_bytes(notebook)
         (folder / TIMESTAMP_FILE).write_text(timestamp)
 
     def remove_student(self, student: str) -> None:

@@ -34,7 +34,7 @@ from sqlalchemy.exc import OperationalError
 from autograder.course import grading_course as cd
 from autograder.course.layout import folder
 from autograder.errors import InputError
-from autograder.ps1 import ASSIGNMENT, NOTEBOOK_ID, RUBRIC_NAME
+from autograder.ps1 import ASSIGNMENT, NOTEBOOK_ID
 from autograder.rubric import Rubric, load_rubrics
 
 METADATA = MetaData()
@@ -54,8 +54,9 @@ def rubric_file(out: Path) -> Path:
     `<out>/course/rubric.toml` whenever it is read, so a folder moved away from its source keeps the
     rubric it was last graded with."""
     course = folder(out).course
-    original = cd.source_dir(course.root) / RUBRIC_NAME
-    if original.is_file():
+    name = course.problem_set.rubric_name  # the spec copied into the course names the file
+    original = cd.source_dir(course.root) / name if name else None
+    if original is not None and original.is_file():
         if not course.rubric_copy.is_file() or course.rubric_copy.read_bytes() != original.read_bytes():
             shutil.copyfile(original, course.rubric_copy)
         return original
