@@ -46,7 +46,7 @@ from autograder.nbgrader_ext.checks import AppendProbe, ApplyOutsideChecks
 from autograder.nbgrader_ext.feedback_html import FeedbackHTMLExporter
 from autograder.nbgrader_ext.sandbox import SandboxedExecute, SandboxedKernelManager, font_list, sandbox_mode
 from autograder.nbgrader_ext.sandbox_kernel import Limits
-from autograder.ps1 import ASSIGNMENT, NOTEBOOK_ID
+from autograder.problem_set import ProblemSet
 from autograder.results import feedback_pages
 from autograder.results.grades_table import GradesRow, row_from_scores
 
@@ -96,7 +96,8 @@ def _grade_in(course: Path, job: Job, template: Template) -> Result:
     cfg.ReportingKernelManager.report_file = str(Course(course).kernel_reports)
     api = nbgrader_api(cfg)
     mode = _sandbox_mode(template.secure)
-    auto = api.autograde(ASSIGNMENT, job.student, force=True, create=True)
+    ps = Course(course).problem_set
+    auto = api.autograde(ps.id, job.student, force=True, create=True)
     reports = _kernel_reports(course)
     if not auto["success"]:
         log = auto.get("log", "") + auto.get("error", "")
@@ -111,7 +112,7 @@ def _grade_in(course: Path, job: Job, template: Template) -> Result:
     notes = limit_hit(nb, reports, cfg)
     result.message = "; ".join(notes)
     result.worker = worker_name()
-    row = final_row(job, result, template.secure)
+    row = final_row(job, result, secure=template.secure, ps=ps)
     if row is not None:  # the page shows the row's summary and penalty (the student's own deadline)
         feedback_pages.write_penalties(course, [row])
         result.late_penalty = row.penalty_points or None
@@ -128,7 +129,7 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def final_row(job: Job, result: Result, secure: bool) -> GradesRow | None:
+def final_row(job: Job, result: Result, *, secure: bool, ps: ProblemSet) -> GradesRow | None:
     """The student's grades.csv row as this job can know it (None without a PageContext), for the
     page's summary and late penalty: the coordinator keeps the page unless manual grades or a row
     that came out different make it stale."""
@@ -141,7 +142,7 @@ def final_row(job: Job, result: Result, secure: bool) -> GradesRow | None:
         name: None if g["needs_manual_grade"] else float(g["auto_score"] or 0.0)
         for name, g in result.grades.items()
     }
-    return row_from_scores(job.student, entry, scores, due=page.due, extension=page.extension)
+    return row_from_scores(job.student, entry, scores, ps=ps, due=page.due, extension=page.extension)
 
 
 def _feedback(api: Any, course: Path, student: str, *, summary: str) -> bytes | None:
@@ -150,7 +151,7 @@ def _feedback(api: Any, course: Path, student: str, *, summary: str) -> bytes | 
         extra = Config()
         extra.GradeSummary.summaries = {student: summary}
         api.update_config(extra)
-    done = api.generate_feedback(ASSIGNMENT, student, force=True)
+    done = api.generate_feedback(Course(course).problem_set.id, student, force=True)
     page = Course(course).feedback_page(student)
     return page.read_bytes() if done["success"] and page.exists() else None
 
@@ -195,7 +196,8 @@ def _read_grades(course: Path, student: str) -> Result:
     """Scores, comments and the late penalty from the job's private gradebook."""
     result = Result(student, "graded")
     with Gradebook(Course(course).sqlite_url) as gb:
-        nb = gb.find_submission_notebook(NOTEBOOK_ID, ASSIGNMENT, student)
+        ps = Course(course).problem_set
+        nb = gb.find_submission_notebook(ps.notebook_id, ps.id, student)
         for g in nb.grades:
             result.grades[g.name] = {
                 "auto_score": g.auto_score,

@@ -14,14 +14,13 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
-from autograder import ps1
 from autograder.course import grading_course as cd
 from autograder.course.layout import GradingFolder
 from autograder.course.state import State, StateEntry, load_state
 from autograder.deadlines import parse_time
 from autograder.errors import InputError
 from autograder.nbgrader_ext import late_policy
-from autograder.ps1 import ASSIGNMENT, NOTEBOOK_ID
+from autograder.problem_set import ProblemSet
 from autograder.replace_file import replacing
 from autograder.results import extensions
 from autograder.results.extensions import Extension
@@ -38,7 +37,9 @@ BASE_COLUMNS = (
     "message",
 )
 
-WRITTEN = tuple(q.grade_id for q in ps1.QUESTIONS if q.manual)
+
+def _written(ps: ProblemSet) -> list[str]:
+    return [q.grade_id for q in ps.questions if q.manual]
 
 
 def _rubric_column(grade_id: str) -> str:
@@ -64,41 +65,42 @@ class GradesRow:
     def penalty_points(self) -> float:
         return float(self.late_penalty or 0)
 
-    def as_csv(self) -> dict[str, str | int]:
-        """The row as grades.csv's columns: BASE_COLUMNS, then one per question."""
+    def as_csv(self, ps: ProblemSet) -> dict[str, str | int]:
+        """The row as grades.csv's columns: BASE_COLUMNS, then one per question of `ps`."""
         base = {name: getattr(self, name) for name in BASE_COLUMNS}
-        cells = {q.grade_id: self.cells.get(q.grade_id, "") for q in ps1.QUESTIONS}
-        return base | cells | {_rubric_column(g): self.rubric.get(g, "") for g in WRITTEN}
+        cells = {q.grade_id: self.cells.get(q.grade_id, "") for q in ps.questions}
+        return base | cells | {_rubric_column(g): self.rubric.get(g, "") for g in _written(ps)}
 
 
-def columns() -> list[str]:
+def columns(ps: ProblemSet) -> list[str]:
     """grades.csv's header: the result, each question's points, each written answer's rubric items."""
-    return [*BASE_COLUMNS, *(q.grade_id for q in ps1.QUESTIONS), *map(_rubric_column, WRITTEN)]
+    return [*BASE_COLUMNS, *(q.grade_id for q in ps.questions), *map(_rubric_column, _written(ps))]
 
 
 def read_grades(out: Path) -> list[GradesRow]:
     """The rows of `<out>/grades.csv` as the last export wrote them."""
-    with GradingFolder(Path(out)).grades_csv.open(newline="", encoding="utf-8") as fh:
+    where = GradingFolder(Path(out))
+    ps = where.course.problem_set
+    with where.grades_csv.open(newline="", encoding="utf-8") as fh:
         records = list(csv.DictReader(fh))
     rows = []
     for record in records:
         base = {name: record.get(name, "") for name in BASE_COLUMNS}
         base["late_days"] = int(base["late_days"] or 0)
-        cells = {q.grade_id: record.get(q.grade_id, "") for q in ps1.QUESTIONS}
-        rubric = {g: record[_rubric_column(g)] for g in WRITTEN if record.get(_rubric_column(g))}
+        cells = {q.grade_id: record.get(q.grade_id, "") for q in ps.questions}
+        rubric = {g: record[_rubric_column(g)] for g in _written(ps) if record.get(_rubric_column(g))}
         rows.append(GradesRow(**base, cells=cells, rubric=rubric))
     return rows
 
 
 def write_grades(out: Path, rows: list[GradesRow]) -> None:
     """`<out>/grades.csv` replaced whole by `rows`."""
-    with (
-        replacing(GradingFolder(Path(out)).grades_csv) as tmp,
-        tmp.open("w", newline="", encoding="utf-8") as fh,
-    ):
-        writer = csv.DictWriter(fh, fieldnames=columns())
+    where = GradingFolder(Path(out))
+    ps = where.course.problem_set
+    with replacing(where.grades_csv) as tmp, tmp.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns(ps))
         writer.writeheader()
-        writer.writerows(row.as_csv() for row in rows)
+        writer.writerows(row.as_csv(ps) for row in rows)
 
 
 def _fmt(x: float | None) -> str:
@@ -108,19 +110,25 @@ def _fmt(x: float | None) -> str:
 
 
 def student_row(
-    gb: Gradebook, student: str, entry: StateEntry, *, due: datetime, extension: Extension | None = None
+    gb: Gradebook,
+    student: str,
+    entry: StateEntry,
+    *,
+    ps: ProblemSet,
+    due: datetime,
+    extension: Extension | None = None,
 ) -> GradesRow:
     """One grades.csv row from the gradebook (see `row_from_scores`)."""
     scores = {}
-    for q in ps1.QUESTIONS:
+    for q in ps.questions:
         try:
-            grade = gb.find_grade(q.grade_id, NOTEBOOK_ID, ASSIGNMENT, student)
+            grade = gb.find_grade(q.grade_id, ps.notebook_id, ps.id, student)
         except MissingEntry:
             scores[q.grade_id] = None
             continue
         pending = grade.manual_score is None and grade.needs_manual_grade
         scores[q.grade_id] = None if pending else (grade.score or 0.0)
-    return row_from_scores(student, entry, scores, due=due, extension=extension)
+    return row_from_scores(student, entry, scores, ps=ps, due=due, extension=extension)
 
 
 def row_from_scores(
@@ -128,6 +136,7 @@ def row_from_scores(
     entry: StateEntry,
     scores: dict[str, float | None],
     *,
+    ps: ProblemSet,
     due: datetime,
     extension: Extension | None = None,
 ) -> GradesRow:
@@ -142,26 +151,27 @@ def row_from_scores(
     if extension is not None:
         due = extension.due
         messages.insert(0, extension.label)
-    days = late_policy.late_days((entry.submitted_at - due).total_seconds(), ps1.GRACE_MINUTES)
-    row = GradesRow(student, _fmt(ps1.TOTAL_POINTS), days)
+    late = ps.late
+    days = late_policy.late_days((entry.submitted_at - due).total_seconds(), late.grace_minutes)
+    row = GradesRow(student, _fmt(ps.total_points), days)
     if entry.status == "error":
         row.status, row.message = "error", "; ".join(messages)
-        row.cells = dict.fromkeys((q.grade_id for q in ps1.QUESTIONS), "")
+        row.cells = dict.fromkeys((q.grade_id for q in ps.questions), "")
         return row
-    found = {q.grade_id: scores.get(q.grade_id) for q in ps1.QUESTIONS}
+    found = {q.grade_id: scores.get(q.grade_id) for q in ps.questions}
     pending = [grade_id for grade_id, score in found.items() if score is None]
     row.cells = {grade_id: _fmt(score) if score is not None else "" for grade_id, score in found.items()}
     raw = sum(score for score in found.values() if score is not None)
-    penalty = late_policy.late_penalty(raw, days, ps1.PERCENT_PER_DAY, max_days=ps1.MAX_LATE_DAYS)
+    penalty = late_policy.late_penalty(raw, days, late.percent_per_day, max_days=late.max_days)
     first = 1 if extension is not None else 0  # the extension's note stays first: it explains the rest
-    if late_policy.too_late(days, ps1.MAX_LATE_DAYS):
+    if late_policy.too_late(days, late.max_days):
         row.status, penalty = "too_late", raw
         messages.insert(
-            first, f"{days} days late (limit {ps1.MAX_LATE_DAYS}): not accepted, raw score for reference"
+            first, f"{days} days late (limit {late.max_days}): not accepted, raw score for reference"
         )
     elif days > 0:
         row.status = "late"
-        messages.insert(first, f"{days} day(s) late: -{_fmt(ps1.PERCENT_PER_DAY * days)}%")
+        messages.insert(first, f"{days} day(s) late: -{_fmt(late.percent_per_day * days)}%")
     else:
         row.status = "ok"
     if pending:
@@ -185,7 +195,8 @@ def export(out: Path) -> list[GradesRow]:
     """Write `<out>/grades.csv`; return its rows (sorted by student)."""
     out = Path(out).resolve()
     state = graded_state(out)
-    due = parse_time(state.due or ps1.DUE_DATE)
+    ps = GradingFolder(out).course.problem_set
+    due = parse_time(state.due or ps.due)
     extended = extensions.load(out, due)
     rubrics = rubrics_of(out)
     with cd.gradebook(GradingFolder(out).course.root) as gb:
@@ -193,7 +204,7 @@ def export(out: Path) -> list[GradesRow]:
             print("note:", note)
         applied = labels(gb, rubrics)
         rows = [
-            student_row(gb, student, state.students[student], due=due, extension=extended.get(student))
+            student_row(gb, student, state.students[student], ps=ps, due=due, extension=extended.get(student))
             for student in sorted(state.students)
         ]
     for row in rows:

@@ -121,7 +121,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
         root=root,
         zips=zips,
         out=out,
-        rows={r.student: r.as_csv() for r in rows},
+        rows={r.student: r.as_csv(ps1.PROBLEM_SET) for r in rows},
         cells=cells,
         tests=tests,
         printed=buf.getvalue(),

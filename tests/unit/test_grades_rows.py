@@ -4,6 +4,7 @@ the submission time, the deadline and an extension (results/grades_table.row_fro
 from __future__ import annotations
 
 import csv
+import shutil
 from datetime import timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograder import ps1
+from autograder.course.layout import Course
 from autograder.course.state import StateEntry
 from autograder.deadlines import parse_time
 from autograder.results.extensions import Extension
@@ -28,7 +30,7 @@ def row(
     scores: dict, late: timedelta, status: str = "graded", extension: Extension | None = None
 ) -> GradesRow:
     entry = StateEntry("PS1_Student.zip", "", (DUE + late).isoformat(), status)
-    return row_from_scores("Student", entry, scores, due=DUE, extension=extension)
+    return row_from_scores("Student", entry, scores, ps=ps1.PROBLEM_SET, due=DUE, extension=extension)
 
 
 def test_on_time_keeps_every_point() -> None:
@@ -103,9 +105,10 @@ def test_grades_csv_reads_back_the_rows_it_was_written_with(
     tmp_path_factory, shares: list[float], seconds: int, status: str
 ) -> None:
     out = tmp_path_factory.mktemp("out")
+    shutil.copytree(ps1.SOURCE_DIR, Course(out / "course").sources / ps1.ASSIGNMENT)  # what grade leaves
     scores = {q.grade_id: share * q.points for q, share in zip(CELLS, shares, strict=True)}
     rows = [row(scores, timedelta(seconds=seconds), status), row(FULL, timedelta(0))]
     write_grades(out, rows)
     assert read_grades(out) == rows
     with (out / "grades.csv").open(newline="") as fh:
-        assert next(csv.reader(fh)) == columns()
+        assert next(csv.reader(fh)) == columns(ps1.PROBLEM_SET)
