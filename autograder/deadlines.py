@@ -7,18 +7,16 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from autograder.errors import InputError
-from autograder.ps1 import COURSE_TIMEZONE
 
 _ZONE_SUFFIX = re.compile(r"^(?P<when>.*\S)\s+(?P<zone>[A-Za-z_]+/[A-Za-z_/+-]+|UTC)$")
 
 
-def parse_time(text: str, default_zone: str = COURSE_TIMEZONE) -> datetime:
+def parse_time(text: str, *, zone: str) -> datetime:
     """Parse '2017-01-12 12:00 America/Chicago', ISO 8601 with an offset, or a naive time.
 
-    A naive time is read in `default_zone`. Returns an aware datetime in UTC.
+    A naive time is read in `zone` (the problem set's). Returns an aware datetime in UTC.
     """
     text = text.strip()
-    zone = default_zone
     match = _ZONE_SUFFIX.match(text)
     if match:
         text, zone = match.group("when"), match.group("zone")

@@ -3,7 +3,7 @@
 Convention, the same everywhere (file, page, `ps1 manual`, feedback, grades.csv): deductions from full
 marks. A written answer starts at its question's points and each applied item adds its points, 0 or
 negative. A question's items add up to no less than minus its points, so no choice of items scores
-below zero and none above full marks. The file (ps1.RUBRIC_FILE):
+below zero and none above full marks. The file (named by the problem set's spec, `rubrics`):
 
     [[p2_written]]            # one table per item, under the question's grade_id
     id = "no_diagonal"        # what `ps1 manual` sheets and the gradebook name it
@@ -18,8 +18,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import ps1
 from autograder.errors import InputError
+from autograder.problem_set import ProblemSet, Question
 
 ITEM_ID = re.compile(r"^[A-Za-z0-9_-]+$")  # no spaces or separators: sheets list ids in one cell
 
@@ -41,7 +41,7 @@ class Item:
 class Rubric:
     """A question's items, in the file's order."""
 
-    question: ps1.Question
+    question: Question
     items: tuple[Item, ...]
 
     def item(self, item_id: str) -> Item:
@@ -82,9 +82,9 @@ class _File:
         return f"{self.path}:{line}"
 
 
-def load_rubrics(path: Path = ps1.RUBRIC_FILE) -> dict[str, Rubric]:
-    """grade_id -> Rubric for each question the file names; InputError (one line, file and line
-    named) if it cannot be read or breaks a rule. A missing file means no rubrics."""
+def load_rubrics(path: Path, ps: ProblemSet) -> dict[str, Rubric]:
+    """grade_id -> Rubric for each question of `ps` the file names; InputError (one line, file and
+    line named) if it cannot be read or breaks a rule. A missing file means no rubrics."""
     path = Path(path)
     if not path.exists():
         return {}
@@ -93,7 +93,7 @@ def load_rubrics(path: Path = ps1.RUBRIC_FILE) -> dict[str, Rubric]:
         data = tomllib.loads(source.text)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise InputError(f"rubric file {path} cannot be read: {exc}") from None
-    questions = {q.grade_id: q for q in ps1.QUESTIONS if q.manual}
+    questions = {q.grade_id: q for q in ps.questions if q.manual}
     rubrics = {}
     for grade_id, tables in data.items():
         if grade_id not in questions:
@@ -105,7 +105,7 @@ def load_rubrics(path: Path = ps1.RUBRIC_FILE) -> dict[str, Rubric]:
     return rubrics
 
 
-def _rubric(source: _File, question: ps1.Question, tables: object) -> Rubric:
+def _rubric(source: _File, question: Question, tables: object) -> Rubric:
     grade_id = question.grade_id
     if not isinstance(tables, list) or not tables:
         raise InputError(f"{source.at(grade_id)}: write {grade_id}'s items as [[{grade_id}]] tables")

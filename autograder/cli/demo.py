@@ -17,7 +17,7 @@ from pathlib import Path
 from autograder.cli.parsing import command_parser
 from autograder.grading import coordinator
 from autograder.grading.inputs import read_times
-from autograder.grading.request import GradeRequest
+from autograder.grading.request import GradeRequest, only_problem_set
 from autograder.ps1 import EXAMPLES_DIR, REPO_DIR
 from autograder.results import report
 from autograder.results.feedback_pages import page_path, refresh
@@ -29,10 +29,12 @@ DEMO_OUT = REPO_DIR / "build" / "grading"
 
 def grade_examples(out: Path | None = None, force: bool = False) -> list[GradesRow]:
     """Grade nbgrader_course/examples with its times.csv and extensions.csv; return the grades.csv rows."""
+    ps = only_problem_set()
     request = GradeRequest(
         folder=EXAMPLES_DIR,
         out=out or DEMO_OUT,
-        times=read_times(EXAMPLES_DIR / "times.csv"),
+        problem_set=ps,
+        times=read_times(EXAMPLES_DIR / "times.csv", ps.timezone),
         extensions_csv=EXAMPLES_DIR / "extensions.csv",
         force=force,
     )

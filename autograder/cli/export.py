@@ -14,7 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from autograder.cli.parsing import command_parser
+from autograder.cli.parsing import add_assignment, check_assignment, command_parser
+from autograder.course.layout import folder
 from autograder.errors import InputError
 from autograder.results import canvas, report
 from autograder.results.feedback_pages import refresh
@@ -24,12 +25,16 @@ from autograder.results.grades_table import GradesRow, graded_state
 def main(argv: list[str] | None = None) -> int:
     parser = command_parser("export", __doc__)
     parser.add_argument("out", type=Path, help="the --out folder of `ps1 grade`")
+    add_assignment(parser)
     _add_canvas_options(parser)
     args = parser.parse_args(argv)
     roster = None
+    graded_state(args.out)  # a folder never graded: one line, before anything is read
+    ps = folder(args.out).course.problem_set
+    check_assignment(ps, args.assignment, args.out)
     if args.canvas:
         try:  # before anything is written: a bad roster leaves every file as it was
-            roster = canvas.read_roster(args.canvas, args.match_by, args.canvas_column)
+            roster = canvas.read_roster(args.canvas, ps, match_by=args.match_by, column=args.canvas_column)
         except canvas.RosterError as exc:
             raise InputError(str(exc)) from None
     elif args.canvas_column or args.match_by != canvas.DEFAULT_MATCH:
@@ -53,7 +58,7 @@ def _add_canvas_options(parser: argparse.ArgumentParser) -> None:
         "login = SIS Login ID, sis = SIS User ID, id = Canvas ID (default: name)",
     )
     parser.add_argument(
-        "--canvas-column", help="assignment column to fill (default: the roster's PS1 column)"
+        "--canvas-column", help="assignment column to fill (default: the problem set's column)"
     )
 
 
@@ -61,7 +66,7 @@ def _canvas(out: Path, roster: canvas.Roster, rows: list[GradesRow], *, match_by
     # Zips from Canvas's download carry their Canvas user id: then the ID column decides, not names.
     ids = {s: e.canvas_id for s, e in graded_state(out).students.items() if e.canvas_id}
     result = canvas.write_canvas(out, roster, rows, match_by=match_by, canvas_ids=ids)
-    print("\n".join(canvas.summary(roster, result)))
+    print("\n".join(canvas.summary(roster, result, folder(out).course.problem_set)))
     if not result.graded_unmatched:
         return 0
     names = ", ".join(str(u["student"]) for u in result.graded_unmatched)

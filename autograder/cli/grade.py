@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from autograder import ps1
-from autograder.cli.parsing import command_parser, positive_int
+from autograder import problem_set
+from autograder.cli.parsing import add_assignment, chosen_problem_set, command_parser, positive_int
 from autograder.course.layout import EXTENSIONS_FILE
 from autograder.grading import coordinator
 from autograder.grading.inputs import parse_due, read_times
@@ -20,10 +20,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "folder",
         type=Path,
-        help="folder holding the students' PS1_<FullName>.zip files, or nbgrader's submitted/ folder "
-        "(or the course folder holding it) after `nbgrader collect`",
+        help="folder holding the students' <prefix><FullName>.zip files, or nbgrader's submitted/ folder "
+        "(or the course folder holding it) after `nbgrader collect`, or Canvas's submissions download",
     )
-    parser.add_argument("--due", default=ps1.DUE_DATE, help=f"deadline (default {ps1.DUE_DATE!r})")
+    add_assignment(parser)
+    parser.add_argument("--due", help="deadline (default: the problem set's, from its problem_set.toml)")
     parser.add_argument("--times", type=Path, help="CSV of file,timestamp (default: each zip's mtime)")
     parser.add_argument(
         "--extensions",
@@ -39,21 +40,24 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--scheduler", help="address of an existing Dask scheduler, e.g. tcp://host:8786")
     parser.add_argument("--db", help="SQLAlchemy URL of the class gradebook (default: SQLite in OUT/course)")
-    parser.add_argument("--source", type=Path, help=argparse.SUPPRESS)  # another source assignment folder
+    parser.add_argument(
+        "--source", type=Path, help=argparse.SUPPRESS
+    )  # a problem set folder elsewhere (tests)
     # Benchmarks only: measures what the sandbox and the outside checks cost. Never grade students so.
     parser.add_argument("--no-sandbox-and-checks", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    ps = problem_set.load(args.source) if args.source else chosen_problem_set(args)
     request = GradeRequest(
         folder=args.folder,
         out=args.out,
-        due=parse_due(args.due),
-        times=read_times(args.times) if args.times else {},
+        problem_set=ps,
+        due=parse_due(args.due, ps.timezone) if args.due else None,
+        times=read_times(args.times, ps.timezone) if args.times else {},
         extensions_csv=args.extensions,
         workers=args.workers,
         scheduler=args.scheduler,
         db=args.db,
         force=args.force,
-        source=args.source,
         secure=not args.no_sandbox_and_checks,
     )
     try:

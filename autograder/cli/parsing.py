@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import NoReturn
+
+from autograder import problem_set
+from autograder.errors import InputError
+from autograder.problem_set import ProblemSet
+from autograder.ps1 import COURSE_DIR
 
 PROGRAM = "ps1"  # the console script of pyproject's [project.scripts]; `python -m autograder` is the same
 
@@ -32,3 +38,23 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} is too small: use 1 or more")
     return value
+
+
+def add_assignment(parser: argparse.ArgumentParser) -> None:
+    """`--assignment ID`: which problem set of the course (a folder of nbgrader_course/source/)."""
+    parser.add_argument(
+        "--assignment",
+        metavar="ID",
+        help=f"the problem set, a folder of {COURSE_DIR.name}/source/ (default: the only one)",
+    )
+
+
+def chosen_problem_set(args: argparse.Namespace) -> ProblemSet:
+    """The problem set `--assignment` names, or the course's only one (InputError, one line, if not)."""
+    return problem_set.select(COURSE_DIR, args.assignment)
+
+
+def check_assignment(ps: ProblemSet, wanted: str | None, out: Path) -> None:
+    """A grading folder holds one problem set: `--assignment`, when given, must name it."""
+    if wanted is not None and wanted != ps.id:
+        raise InputError(f"{out} is the grading folder of {ps.id!r}, not {wanted!r}: give that folder")

@@ -42,8 +42,9 @@ def main(argv: list[str] | None = None) -> int:
         if cd.upgrade(out):
             print(f"note: {out} was made by an older version: its configuration was rebuilt, grades kept")
         rubrics = check_rubrics(out)
-        with cd.gradebook(folder(out).course.root) as gb:
-            for note in rubric_grades.rescore(gb, rubrics):
+        course = folder(out).course
+        with cd.gradebook(course.root) as gb:
+            for note in rubric_grades.rescore(gb, course.problem_set, rubrics):
                 print("note:", note)
     sockets = tornado.netutil.bind_sockets(args.port, HOST)
     server = tornado.httpserver.HTTPServer(application(out, token := secrets.token_urlsafe(24)))

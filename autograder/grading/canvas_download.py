@@ -21,7 +21,6 @@ from zoneinfo import ZoneInfo
 from autograder.course.state import State
 from autograder.errors import InputError
 from autograder.grading.collect import MAX_MEMBERS, MAX_TOTAL_BYTES, student_id_from_zip
-from autograder.ps1 import COURSE_TIMEZONE
 from autograder.results.grades_table import GradesRow
 
 ENTRY = re.compile(
@@ -41,18 +40,10 @@ class CanvasEntry:
     late: bool
     file: str  # the student's own file name
 
-    @property
-    def student(self) -> str:
-        """The student id taken from the student's own zip name (Canvas's attempt suffix dropped)."""
-        return self._named()[0]
-
-    @property
-    def name_warning(self) -> str | None:
-        """The warning a zip named other than `PS1_<FullName>.zip` gets (None if it is named so)."""
-        return self._named()[1]
-
-    def _named(self) -> tuple[str, str | None]:
-        return student_id_from_zip(Path(ATTEMPT.sub("", Path(self.file).stem) + ".zip"))
+    def student_id(self, zip_prefix: str) -> tuple[str, str | None]:
+        """The student id taken from the student's own zip name (Canvas's attempt suffix dropped),
+        and the warning a zip not named `<zip_prefix><FullName>.zip` gets (None if it is)."""
+        return student_id_from_zip(Path(ATTEMPT.sub("", Path(self.file).stem) + ".zip"), zip_prefix)
 
 
 def parse_entry(path: Path) -> CanvasEntry | None:
@@ -80,7 +71,7 @@ def is_canvas_archive(path: Path) -> bool:
     return bool(names) and all(ENTRY.match(n) for n in names)
 
 
-def unpack(archive: Path, dest: Path) -> Path:
+def unpack(archive: Path, dest: Path, timezone: str) -> Path:
     """The archive's entries written flat into `dest` (replaced), each with its time as its mtime.
 
     Only names Canvas gives are accepted (no folders, no `..`), within the same limits as a student's
@@ -88,7 +79,7 @@ def unpack(archive: Path, dest: Path) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     for old in dest.iterdir():
         old.unlink()
-    zone = ZoneInfo(COURSE_TIMEZONE)
+    zone = ZoneInfo(timezone)  # the problem set's: Canvas's entry times carry no zone
     with zipfile.ZipFile(archive) as zipped:
         infos = [i for i in zipped.infolist() if not i.is_dir()]
         if len(infos) > MAX_MEMBERS or sum(i.file_size for i in infos) > MAX_TOTAL_BYTES:

@@ -18,8 +18,6 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from autograder.ps1 import NOTEBOOK, ZIP_PREFIX
-
 # Limits of what a submitted zip may hold.
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
 MAX_TOTAL_BYTES = 200 * 1024 * 1024
@@ -39,16 +37,16 @@ class Submission:
     warnings: list[str] = field(default_factory=list)
 
 
-def student_id_from_zip(path: Path) -> tuple[str, str | None]:
-    """Student id from `PS1_<FullName>.zip`, and a warning when the name does not follow that pattern."""
+def student_id_from_zip(path: Path, zip_prefix: str) -> tuple[str, str | None]:
+    """Student id from `<zip_prefix><FullName>.zip`, and a warning when the name is not so."""
     stem = path.name[: -len(".zip")] if path.name.lower().endswith(".zip") else path.stem
     warning = None
-    if stem.startswith(ZIP_PREFIX) and len(stem) > len(ZIP_PREFIX):
-        raw = stem[len(ZIP_PREFIX) :]
+    if stem.startswith(zip_prefix) and len(stem) > len(zip_prefix):
+        raw = stem[len(zip_prefix) :]
     else:
         raw = stem
         shown = path.name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-        warning = f"zip name {shown!r} is not {ZIP_PREFIX}<FullName>.zip; id taken from the file name"
+        warning = f"zip name {shown!r} is not {zip_prefix}<FullName>.zip; id taken from the file name"
     ascii_raw = unicodedata.normalize("NFKD", raw).encode("ascii", "ignore").decode()  # José -> Jose
     student = re.sub(r"[^A-Za-z0-9_-]", "", ascii_raw)
     if not student:
@@ -82,7 +80,7 @@ def _is_ignored(posix: str) -> bool:
     return any(p == "__MACOSX" or p == ".ipynb_checkpoints" or p.startswith("._") for p in parts)
 
 
-def read_submission(path: Path) -> Submission:
+def read_submission(path: Path, notebook: str) -> Submission:
     """Check the zip at `path` and return its one notebook's bytes, or raise SubmissionError."""
     if not zipfile.is_zipfile(path):
         with open(path, "rb") as fh:
@@ -112,7 +110,7 @@ def read_submission(path: Path) -> Submission:
                 raise SubmissionError("no notebook (.ipynb) in the zip")
             if len(notebooks) > 1:
                 names = ", ".join(sorted(n for n, _ in notebooks))
-                raise SubmissionError(f"several notebooks in the zip ({names}): hand in only {NOTEBOOK}")
+                raise SubmissionError(f"several notebooks in the zip ({names}): hand in only {notebook}")
             posix, info = notebooks[0]
             if info.file_size > MAX_NOTEBOOK_BYTES:
                 raise SubmissionError(f"{posix} is {info.file_size} bytes (limit {MAX_NOTEBOOK_BYTES})")
@@ -134,8 +132,8 @@ def read_submission(path: Path) -> Submission:
     except UnicodeDecodeError:
         raise SubmissionError("zip entry name is not valid UTF-8") from None
     warnings = []
-    if PurePosixPath(posix).name != NOTEBOOK:
-        warnings.append(f"notebook is named {posix!r}, graded as {NOTEBOOK}")
+    if PurePosixPath(posix).name != notebook:
+        warnings.append(f"notebook is named {posix!r}, graded as {notebook}")
     return Submission(notebook=data, member=posix, warnings=warnings)
 
 
@@ -146,7 +144,9 @@ def _grade_id(cell: dict) -> str | None:
     return None
 
 
-def check_notebook(data: bytes, test_cells: list[str], cell_ids: list[str]) -> tuple[dict, list[str]]:
+def check_notebook(
+    data: bytes, test_cells: list[str], cell_ids: list[str], *, notebook: str
+) -> tuple[dict, list[str]]:
     """Check that `data` is a PS1 notebook nbgrader can grade.
 
     `test_cells` are the grade_ids of the autograder test cells of the source notebook, `cell_ids` those
@@ -173,7 +173,7 @@ def check_notebook(data: bytes, test_cells: list[str], cell_ids: list[str]) -> t
     if dups:
         raise SubmissionError(f"duplicate nbgrader cell ids: {', '.join(dups)} (a graded cell was copied)")
     if not set(seen) & set(cell_ids):
-        raise SubmissionError(f"not the {NOTEBOOK} notebook: none of its graded cells are there")
+        raise SubmissionError(f"not the {notebook} notebook: none of its graded cells are there")
     unknown = sorted(set(seen) - set(cell_ids))
     if unknown:  # nbgrader would stop with a generic error; name the cells instead
         raise SubmissionError(

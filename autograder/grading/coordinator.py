@@ -32,7 +32,6 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from autograder import ps1
 from autograder.course import grading_course as cd
 from autograder.course.grading_folder import write_marker
 from autograder.course.layout import Course, GradingFolder, nbgrader_timestamp
@@ -64,7 +63,7 @@ from autograder.grading.request import GradeRequest
 from autograder.grading.submitted_folder import find_collected, read_collected, submitted_folder
 from autograder.nbgrader_ext.feedback_math import install_mathjax
 from autograder.nbgrader_ext.sandbox import sandbox_mode, sandbox_warning
-from autograder.ps1 import ASSIGNMENT, SOURCE_DIR
+from autograder.problem_set import ProblemSet
 from autograder.results import extensions, feedback_pages, report
 from autograder.results.grades_table import GradesRow, export
 
@@ -84,14 +83,16 @@ def shown(name: str) -> str:
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def find_candidates(folder: Path, times: dict[str, datetime]) -> tuple[dict[str, list[Candidate]], list[str]]:
+def find_candidates(
+    folder: Path, times: dict[str, datetime], ps: ProblemSet
+) -> tuple[dict[str, list[Candidate]], list[str]]:
     """All *.zip files of `folder` grouped by student id, newest first (or nbgrader's collected notebooks,
     or the entries of Canvas's download grouped by Canvas user)."""
     submitted = submitted_folder(folder)
     if submitted is not None:
-        return collected_candidates(submitted)
+        return collected_candidates(submitted, ps)
     if canvas_download.is_canvas_download(folder):
-        return canvas_candidates(folder, times)
+        return canvas_candidates(folder, times, ps.zip_prefix)
     by_student: dict[str, list[Candidate]] = {}
     notes = []
     for path in sorted(folder.iterdir()):
@@ -100,7 +101,7 @@ def find_candidates(folder: Path, times: dict[str, datetime]) -> tuple[dict[str,
         if path.is_symlink() or not path.is_file():
             notes.append(f"{shown(path.name)}: skipped, not a regular file (a symlink or a folder)")
             continue
-        student, warning = student_id_from_zip(path)
+        student, warning = student_id_from_zip(path, ps.zip_prefix)
         when, note = _submission_time(path, times)
         notes += note
         by_student.setdefault(student, []).append(Candidate(path, student, when, _sha256(path), warning))
@@ -123,7 +124,7 @@ def _sha256(path: Path) -> str:
 
 
 def canvas_candidates(
-    folder: Path, times: dict[str, datetime]
+    folder: Path, times: dict[str, datetime], zip_prefix: str
 ) -> tuple[dict[str, list[Candidate]], list[str]]:
     """The zips of Canvas's download, one student per Canvas user, the newest attempt (highest
     attachment id) first; entries that are not zips are named and skipped."""
@@ -138,7 +139,8 @@ def canvas_candidates(
             continue
         when, note = _submission_time(path, times)
         notes += note
-        cand = Candidate(path, entry.student, when, _sha256(path), entry.name_warning, entry)
+        student, warning = entry.student_id(zip_prefix)
+        cand = Candidate(path, student, when, _sha256(path), warning, entry)
         by_user.setdefault(entry.user_id, []).append(cand)
     for cands in by_user.values():
         cands.sort(key=lambda c: c.canvas.attachment_id, reverse=True)
@@ -155,9 +157,9 @@ def canvas_candidates(
     return by_student, notes
 
 
-def collected_candidates(submitted: Path) -> tuple[dict[str, list[Candidate]], list[str]]:
+def collected_candidates(submitted: Path, ps: ProblemSet) -> tuple[dict[str, list[Candidate]], list[str]]:
     """One candidate per student of nbgrader's `submitted/` folder, timed by its timestamp.txt."""
-    found, notes = find_collected(submitted)
+    found, notes = find_collected(submitted, ps)
     by_student = {}
     for c in found:
         digest = hashlib.sha256(c.notebook.read_bytes()).hexdigest()
@@ -166,9 +168,9 @@ def collected_candidates(submitted: Path) -> tuple[dict[str, list[Candidate]], l
 
 
 def label(cand: Candidate) -> str:
-    """How a submission is named in state.json: the zip's name, or `<student>/ps1/PS1.ipynb`."""
+    """How a submission is named in state.json: the zip's name, or `<student>/<id>/<notebook>`."""
     if cand.path.suffix == ".ipynb":
-        return f"{cand.student}/{ASSIGNMENT}/{cand.path.name}"
+        return f"{cand.student}/{cand.path.parent.name}/{cand.path.name}"
     return shown(cand.path.name)
 
 
@@ -220,8 +222,12 @@ def make_job(
     course: Path, cand: Candidate, checks: tuple[list[str], list[str]], *, scratch: str
 ) -> tuple[Job, list[str]]:
     """Validate the zip here (collect.py) and make the worker's job; SubmissionError if ungradable."""
-    sub = read_collected(cand.path) if cand.path.suffix == ".ipynb" else read_submission(cand.path)
-    nb, _ = check_notebook(sub.notebook, *checks)
+    ps = Course(course).problem_set
+    if cand.path.suffix == ".ipynb":
+        sub = read_collected(cand.path, ps.id)
+    else:
+        sub = read_submission(cand.path, ps.notebook)
+    nb, _ = check_notebook(sub.notebook, *checks, notebook=ps.notebook)
     release = json.loads(Course(course).release_notebook.read_text(encoding="utf-8"))
     nb, restored = restore_missing_cells(nb, release)
     data = sub.notebook if not restored else json.dumps(nb, indent=1).encode()
@@ -293,7 +299,7 @@ def _commit(run: Run, pending: Pending, entry: StateEntry) -> None:
 
 def _grading_key(request: GradeRequest) -> str:
     """Every grade depends on the source notebook, on the checks being on, and on the gradebook."""
-    src = request.source if request.source is not None else SOURCE_DIR
+    src = request.problem_set.folder
     h = hashlib.sha256(cd.source_digest(src).encode())
     h.update(f"|secure={request.secure}|db={request.db or ''}".encode())
     return h.hexdigest()
@@ -323,20 +329,22 @@ def run(request: GradeRequest) -> list[GradesRow]:
     request = check_request(request)
     with run_lock(request.out):
         if request.extensions_csv is not None:
-            extensions.install(request.out, Path(request.extensions_csv), request.due)
+            zone = request.problem_set.timezone
+            extensions.install(request.out, Path(request.extensions_csv), request.due, zone=zone)
         return _run_locked(request)
 
 
 def _run_locked(request: GradeRequest) -> list[GradesRow]:
     limit_threads()  # before any worker process or kernel starts: they inherit it
     out, due_at, secure = request.out, request.due, request.secure
+    ps = request.problem_set
     state = load_state(out)
     key = _grading_key(request)
     force = request.force or state.grading_key != key
     folder = request.folder
     if folder.is_file():  # Canvas's download itself (inputs.check_folder let nothing else through)
-        folder = canvas_download.unpack(folder, GradingFolder(out).canvas_download)
-    by_student, notes = find_candidates(folder, request.times)
+        folder = canvas_download.unpack(folder, GradingFolder(out).canvas_download, ps.timezone)
+    by_student, notes = find_candidates(folder, request.times, ps)
     todo = select(by_student, state, force)
     n_workers = request.workers or default_workers()
     scratch = scratch_name(out)
@@ -348,10 +356,10 @@ def _run_locked(request: GradeRequest) -> list[GradesRow]:
         if pool is not None:
             pool.start()  # workers start and import nbgrader while the course is built
         course = GradingFolder(out).course.root
-        cd.prepare(course, request.source, request.db, secure=secure, mathjax=False, rebuild=request.force)
+        cd.prepare(course, ps.folder, request.db, secure=secure, mathjax=False, rebuild=request.force)
         write_marker(out)
         mathjax = Beside(partial(install_mathjax, Course(course).feedback_dir))  # beside the first notebooks
-        with mathjax.start(), GradebookWriter(cd.db_url(course)) as writer:
+        with mathjax.start(), GradebookWriter(cd.db_url(course), ps) as writer:
             writer.set_due(due_at)
             run_ = Run(request, course, state, writer, scratch, pages)
             state.grading_key, state.due, state.secure = key, due_at.isoformat(), secure
@@ -363,7 +371,8 @@ def _run_locked(request: GradeRequest) -> list[GradesRow]:
     with Beside(partial(_stop, pool, scratch)).start():  # beside grades.csv, the pages and the report
         rows = export(out)
         notes += _rebuild_feedback(out, rows, pages)
-        notes += extensions.unknown_students(extensions.load(out, due_at), set(state.students))
+        extended = extensions.load(out, due_at)
+        notes += extensions.unknown_students(extended, set(state.students), ps.zip_prefix)
         notes += canvas_download.late_disagreements(state, rows)
         report.make_report(out, rows)
     if not request.quiet:
@@ -395,7 +404,7 @@ def _grade_all(run_: Run, todo: list, pool) -> float:
     start = time.monotonic()
     due_at, quiet = run_.request.due, run_.request.quiet
     checks = (
-        list(ps1.AUTOGRADED),
+        list(run_.request.problem_set.autograded),
         cd.all_cell_ids(run_.course),
     )
     jobs, pending = [], {}

@@ -25,16 +25,18 @@ from nbgrader.api import (
 
 from autograder.course.layout import nbgrader_setup
 from autograder.grading.jobs import Result
-from autograder.ps1 import ASSIGNMENT, NOTEBOOK_ID
+from autograder.problem_set import ProblemSet
 from autograder.results import rubric_grades
 
 
 class GradebookWriter:
     """One open Gradebook for the whole run (opening one costs a schema check)."""
 
-    def __init__(self, db_url: str) -> None:
+    def __init__(self, db_url: str, problem_set: ProblemSet) -> None:
         nbgrader_setup()
         self.gb = Gradebook(db_url)
+        self.problem_set = problem_set
+        self.assignment, self.notebook_id = problem_set.id, problem_set.notebook_id
 
     def close(self) -> None:
         """Release the connection."""
@@ -48,12 +50,12 @@ class GradebookWriter:
 
     def set_due(self, due: datetime) -> None:
         """The assignment's deadline (naive UTC, as nbgrader stores it)."""
-        self.gb.update_or_create_assignment(ASSIGNMENT, duedate=due.astimezone(UTC).replace(tzinfo=None))
+        self.gb.update_or_create_assignment(self.assignment, duedate=due.astimezone(UTC).replace(tzinfo=None))
 
     def manual_grades(self, student: str) -> dict[str, dict[str, Any]]:
         """Manual scores and comments of the student's current submission."""
         try:
-            sub = self.gb.find_submission_notebook(NOTEBOOK_ID, ASSIGNMENT, student)
+            sub = self.gb.find_submission_notebook(self.notebook_id, self.assignment, student)
         except MissingEntry:
             return {"scores": {}, "comments": {}}
         scores = {g.name: g.manual_score for g in sub.grades if g.manual_score is not None}
@@ -63,7 +65,7 @@ class GradebookWriter:
     def remove(self, student: str) -> None:
         """Drop the student's submission and its rubric items (one transaction); nothing if there is none."""
         self._delete_submission(student)
-        rubric_grades.forget(self.gb, student)
+        rubric_grades.forget(self.gb, self.problem_set, student)
         self.gb.db.commit()
 
     def write(self, result: Result, timestamp: datetime, keep: dict[str, dict[str, Any]] | None) -> None:
@@ -74,7 +76,7 @@ class GradebookWriter:
             self._ensure_student(result.student)
             self._delete_submission(result.student)
             if not (keep and keep["scores"]):
-                rubric_grades.forget(self.gb, result.student)
+                rubric_grades.forget(self.gb, self.problem_set, result.student)
             db.flush()
             self._new_submission(
                 result.student, timestamp, result, keep=keep or {"scores": {}, "comments": {}}
@@ -92,7 +94,7 @@ class GradebookWriter:
     def _delete_submission(self, student: str) -> None:
 
         try:
-            sub = self.gb.find_submission(ASSIGNMENT, student)
+            sub = self.gb.find_submission(self.assignment, student)
         except MissingEntry:
             return
         db = self.gb.db
@@ -104,14 +106,14 @@ class GradebookWriter:
 
     def _new_submission(self, student: str, timestamp: datetime, result: Result, *, keep: dict) -> None:
         """The same rows as nbgrader's add_submission (without its commit), filled from `result`."""
-        assignment = self.gb.find_assignment(ASSIGNMENT)
+        assignment = self.gb.find_assignment(self.assignment)
         sub = SubmittedAssignment(
             assignment=assignment, student=self.gb.db.get(Student, student), timestamp=timestamp
         )
         graded = result.status == "graded"
         for notebook in assignment.notebooks:
             nb = SubmittedNotebook(notebook=notebook, assignment=sub)
-            if graded and notebook.name == NOTEBOOK_ID:
+            if graded and notebook.name == self.notebook_id:
                 nb.late_submission_penalty = result.late_penalty
             for cell in [*notebook.grade_cells, *notebook.task_cells]:
                 _grade(nb, cell, result if graded else None, manual=keep["scores"])

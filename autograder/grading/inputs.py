@@ -19,18 +19,18 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from autograder.course.grading_folder import enclosing_grading_folder
+from autograder.course.layout import GradingFolder
 from autograder.deadlines import parse_time
 from autograder.errors import InputError
 from autograder.grading.canvas_download import is_canvas_archive
 from autograder.grading.request import GradeRequest
 from autograder.grading.submitted_folder import submitted_folder
-from autograder.ps1 import ZIP_PREFIX
 from autograder.results.extensions import read_extensions
 
 SCHEDULER_TIMEOUT = 5.0  # seconds to wait for a TCP connection to --scheduler
 
 
-def check_folder(folder: Path) -> None:
+def check_folder(folder: Path, zip_prefix: str) -> None:
     """The folder exists and holds at least one .zip, or is nbgrader's submitted/ folder (or its course)."""
     if not folder.exists():
         raise InputError(f"{folder} does not exist: give the folder holding the students' zips")
@@ -45,7 +45,7 @@ def check_folder(folder: Path) -> None:
         return
     if not any(p.name.lower().endswith(".zip") for p in folder.iterdir()):
         raise InputError(
-            f"no .zip file in {folder}: put the students' {ZIP_PREFIX}<FullName>.zip files there "
+            f"no .zip file in {folder}: put the students' {zip_prefix}<FullName>.zip files there "
             "(or give nbgrader's submitted/ folder after `nbgrader collect`)"
         )
 
@@ -117,10 +117,21 @@ def make_out(out: Path) -> None:
         raise InputError(f"cannot write in the output folder {out}: {exc.strerror or exc}") from None
 
 
-def parse_due(text: str) -> datetime:
-    """`--due` as a time zone-aware deadline."""
+def check_same_problem_set(out: Path, problem_set_id: str) -> None:
+    """An existing grading folder is graded again only for its own problem set."""
+    sources = GradingFolder(out).course.sources
+    graded = sorted(p.name for p in sources.iterdir() if p.is_dir()) if sources.is_dir() else []
+    if graded and graded != [problem_set_id]:
+        raise InputError(
+            f"{out} is the grading folder of {graded[0]!r}, not {problem_set_id!r}: "
+            f"give each problem set its own --out"
+        )
+
+
+def parse_due(text: str, zone: str) -> datetime:
+    """`--due` as a time zone-aware deadline (a time without a zone read in `zone`)."""
     try:
-        return parse_time(text)
+        return parse_time(text, zone=zone)
     except InputError as exc:
         raise InputError(f"--due: {exc}") from None
 
@@ -130,9 +141,10 @@ def check_request(request: GradeRequest) -> GradeRequest:
     absolute. (Its deadline and times were parsed when it was built.)"""
     folder, out = Path(request.folder).resolve(), Path(request.out).resolve()
     check_folders_apart(folder, out)
-    check_folder(folder)
+    check_folder(folder, request.problem_set.zip_prefix)
+    check_same_problem_set(out, request.problem_set.id)
     if request.extensions_csv is not None:
-        read_extensions(Path(request.extensions_csv), request.due)
+        read_extensions(Path(request.extensions_csv), request.due, zone=request.problem_set.timezone)
     if request.workers is not None and request.workers < 1:
         raise InputError(f"--workers {request.workers}: use 1 or more")
     if request.scheduler:
@@ -143,7 +155,7 @@ def check_request(request: GradeRequest) -> GradeRequest:
     return replace(request, folder=folder, out=out)
 
 
-def read_times(path: Path) -> dict[str, datetime]:
+def read_times(path: Path, zone: str) -> dict[str, datetime]:
     """`file,timestamp` rows (a header row and # comments allowed) -> submission time per zip file name."""
     times: dict[str, datetime] = {}
     try:
@@ -158,7 +170,7 @@ def read_times(path: Path) -> dict[str, datetime]:
         if len(row) < 2 or not row[1].strip():
             raise InputError(f"{where}: a row is file,timestamp")
         try:
-            times[Path(row[0].strip()).name] = parse_time(row[1])
+            times[Path(row[0].strip()).name] = parse_time(row[1], zone=zone)
         except InputError as exc:
             raise InputError(f"{where}: {exc}") from None
     return times

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from autograder.course.layout import TIMESTAMP_FILE, read_timestamp
 from autograder.grading.collect import MAX_NOTEBOOK_BYTES, Submission, SubmissionError
-from autograder.ps1 import ASSIGNMENT, NOTEBOOK
+from autograder.problem_set import ProblemSet
 
 SUBMITTED = "submitted"
 # nbgrader takes the student id from the login name; anything else (".", "..", hidden folders) is refused.
@@ -42,21 +42,22 @@ def submitted_folder(folder: Path) -> Path | None:
     return None
 
 
-def find_collected(submitted: Path) -> tuple[list[Collected], list[str]]:
-    """Every student's `<student>/ps1/PS1.ipynb` under `submitted`, and notes on what was skipped."""
+def find_collected(submitted: Path, ps: ProblemSet) -> tuple[list[Collected], list[str]]:
+    """Every student's `<student>/<id>/<notebook>` under `submitted`, and notes on what was skipped."""
     found, notes = [], []
+    mine = f"{ps.id}/{ps.notebook}"
     for folder in sorted(p for p in submitted.iterdir() if p.is_dir()):
-        notebook = folder / ASSIGNMENT / NOTEBOOK
+        notebook = folder / ps.id / ps.notebook
         if not STUDENT_ID.match(folder.name):
             notes.append(f"{folder.name!r}: skipped, not a student id")
             continue
         if notebook.is_symlink():  # hashing it would read whatever it points at
-            notes.append(f"{folder.name}: NOT GRADED, {ASSIGNMENT}/{NOTEBOOK} is a symbolic link")
+            notes.append(f"{folder.name}: NOT GRADED, {mine} is a symbolic link")
             continue
         if not notebook.is_file():
-            notes.append(f"{folder.name}: skipped, no {ASSIGNMENT}/{NOTEBOOK}")
+            notes.append(f"{folder.name}: skipped, no {mine}")
             continue
-        stamp = folder / ASSIGNMENT / TIMESTAMP_FILE
+        stamp = folder / ps.id / TIMESTAMP_FILE
         if stamp.is_file():
             try:
                 when = read_timestamp(stamp)
@@ -70,7 +71,7 @@ def find_collected(submitted: Path) -> tuple[list[Collected], list[str]]:
     return found, notes
 
 
-def read_collected(path: Path) -> Submission:
+def read_collected(path: Path, assignment: str) -> Submission:
     """The collected notebook's bytes, refused like a zip's notebook when it is not a plain small file."""
     if path.is_symlink() or not path.is_file():
         raise SubmissionError(f"{path.name} is not a regular file (a symbolic link?)")
@@ -81,4 +82,4 @@ def read_collected(path: Path) -> Submission:
         data = fh.read(MAX_NOTEBOOK_BYTES + 1)
     if len(data) > MAX_NOTEBOOK_BYTES:
         raise SubmissionError(f"{path.name} grew past {MAX_NOTEBOOK_BYTES} bytes while read: refused")
-    return Submission(notebook=data, member=f"{ASSIGNMENT}/{path.name}")
+    return Submission(notebook=data, member=f"{assignment}/{path.name}")

@@ -20,8 +20,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import ps1
 from autograder.course.layout import GradingFolder
+from autograder.problem_set import ProblemSet
 from autograder.replace_file import replacing
 from autograder.results.grades_table import GradesRow
 
@@ -92,20 +92,20 @@ def _read_csv(path: Path) -> list[list[str]]:
         raise RosterError(f"roster {path}: not a valid CSV file ({exc})") from None
 
 
-def _choose_column(path: Path, header: list[str], wanted: str | None) -> tuple[str, bool]:
-    """The roster's column for PS1 (exact header or its name part), else a new column's name."""
-    target = compact(wanted) if wanted else compact(ps1.ASSIGNMENT)
+def _choose_column(path: Path, header: list[str], *, wanted: str | None, ps: ProblemSet) -> tuple[str, bool]:
+    """The roster's column for the problem set (exact header or its name part), else a new column's name."""
+    target = compact(wanted) if wanted else compact(ps.id)
     if wanted and wanted in header:
         return wanted, True
     found = [h for h in header if h not in IDENTITY and compact(_assignment_name(h)) == target]
     if len(found) > 1:
         raise RosterError(
-            f"roster {path}: several columns could hold PS1 ({', '.join(found)}); "
+            f"roster {path}: several columns could hold {ps.id} ({', '.join(found)}); "
             "name one with --canvas-column"
         )
     if found:
         return found[0], True
-    return (wanted or ps1.NOTEBOOK_ID), False
+    return (wanted or ps.notebook_id), False
 
 
 def _assignment_name(header: str) -> str:
@@ -113,8 +113,10 @@ def _assignment_name(header: str) -> str:
     return m["name"] if m else header
 
 
-def read_roster(path: Path, match_by: str = DEFAULT_MATCH, column: str | None = None) -> Roster:
-    """Read Canvas's gradebook export; raise RosterError with one line saying what is wrong."""
+def read_roster(
+    path: Path, ps: ProblemSet, *, match_by: str = DEFAULT_MATCH, column: str | None = None
+) -> Roster:
+    """Read Canvas's gradebook export for problem set `ps`; RosterError, one line, if it is wrong."""
     if match_by not in MATCH_COLUMNS:
         raise RosterError(f"--match-by {match_by!r}: choose one of {', '.join(MATCH_COLUMNS)}")
     table = _read_csv(path)
@@ -128,7 +130,7 @@ def read_roster(path: Path, match_by: str = DEFAULT_MATCH, column: str | None = 
             f"roster {path}: no {', '.join(repr(c) for c in missing)} column "
             f"(header is {', '.join(header[:6])}...); use Canvas's gradebook export (Grades > Export)"
         )
-    chosen, existing = _choose_column(path, header, column)
+    chosen, existing = _choose_column(path, header, wanted=column, ps=ps)
     students, points = [], ""
     for cells in table[1:]:
         row = dict(zip(header, (c.strip() for c in cells)))
@@ -143,13 +145,13 @@ def _fmt_points(x: float) -> str:
     return str(int(x)) if x == int(x) else f"{x:g}"
 
 
-def canvas_score(row: GradesRow) -> tuple[str, str]:
+def canvas_score(row: GradesRow, ps: ProblemSet) -> tuple[str, str]:
     """The cell for one grades.csv row and, when it is empty, why."""
     if row.status == "error":
         return "", f"error, not graded: {row.message}".rstrip(": ")
     if row.status == "too_late":
         return row.score, ""  # not accepted: 0 whatever the written answers earn
-    pending = [q.grade_id for q in ps1.QUESTIONS if row.cells.get(q.grade_id, "").strip() == ""]
+    pending = [q.grade_id for q in ps.questions if row.cells.get(q.grade_id, "").strip() == ""]
     if pending:
         return "", f"awaiting grading of {', '.join(pending)}"
     return row.score, ""
@@ -230,11 +232,12 @@ def write_canvas(
     """Write `<out>/canvas_import.csv` and `<out>/canvas_unmatched.csv` (temp files, then renamed)."""
     out = Path(out)
     pairs, result = match(roster, rows, match_by, canvas_ids=canvas_ids)
-    lines = [[POINTS_ROW, "", "", "", "", _fmt_points(ps1.TOTAL_POINTS)]]
+    ps = GradingFolder(out).course.problem_set
+    lines = [[POINTS_ROW, "", "", "", "", _fmt_points(ps.total_points)]]
     for i, student in enumerate(roster.students):
         score = ""
         if i in pairs:
-            score, why = canvas_score(pairs[i])
+            score, why = canvas_score(pairs[i], ps)
             if why:
                 result.empty[pairs[i].student] = why
             else:
@@ -250,17 +253,17 @@ def write_canvas(
     return result
 
 
-def summary(roster: Roster, result: CanvasExport) -> list[str]:
+def summary(roster: Roster, result: CanvasExport, ps: ProblemSet) -> list[str]:
     """What the command prints: where the scores went, and every student left out."""
     kind = "existing column" if roster.existing else "new column (Canvas creates the assignment)"
     lines = [
         f"wrote {result.import_file}: {result.scored} of {len(roster.students)} roster students "
         f"scored, in the {kind} {roster.column!r}, matched by {result.matched_by!r}"
     ]
-    if roster.points and roster.points != _fmt_points(ps1.TOTAL_POINTS):
-        total = _fmt_points(ps1.TOTAL_POINTS)
+    if roster.points and roster.points != _fmt_points(ps.total_points):
+        total = _fmt_points(ps.total_points)
         lines.append(
-            f"note: Canvas says {roster.column!r} is out of {roster.points}, PS1 is out of {total}: "
+            f"note: Canvas says {roster.column!r} is out of {roster.points}, {ps.id} is out of {total}: "
             f"the import sets Points Possible to {total}"
         )
     for student, why in sorted(result.empty.items()):

@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 from autograder.course.layout import EXTENSIONS_FILE, GradingFolder
 from autograder.deadlines import parse_time
 from autograder.errors import InputError
-from autograder.ps1 import COURSE_TIMEZONE, ZIP_PREFIX
 from autograder.replace_file import replacing
 
 
@@ -31,11 +30,11 @@ class Extension:
     label: str
 
 
-def _local(when: datetime) -> str:
-    return when.astimezone(ZoneInfo(COURSE_TIMEZONE)).strftime(f"%Y-%m-%d %H:%M {COURSE_TIMEZONE}")
+def _local(when: datetime, zone: str) -> str:
+    return when.astimezone(ZoneInfo(zone)).strftime(f"%Y-%m-%d %H:%M {zone}")
 
 
-def _extension(value: str, reason: str, due: datetime, *, where: str) -> Extension:
+def _extension(value: str, reason: str, due: datetime, *, where: str, zone: str) -> Extension:
     """`value` is a number of extra days or a new deadline; InputError naming `where` if neither."""
     why = f", {reason}" if reason else ""
     try:
@@ -46,19 +45,20 @@ def _extension(value: str, reason: str, due: datetime, *, where: str) -> Extensi
         if not 0 < days <= 365:
             raise InputError(f"{where}: {value!r} extra days: give a number of days between 0 and 365")
         new = due + timedelta(days=days)
-        return Extension(new, f"extension of {value} day(s){why}: due {_local(new)}")
+        return Extension(new, f"extension of {value} day(s){why}: due {_local(new, zone)}")
     try:
-        new = parse_time(value)
+        new = parse_time(value, zone=zone)
     except InputError:
         raise InputError(
             f"{where}: {value!r} is neither a number of extra days nor a deadline like "
             "'2017-01-15 12:00 America/Chicago'"
         ) from None
-    return Extension(new, f"extension{why}: due {_local(new)}")
+    return Extension(new, f"extension{why}: due {_local(new, zone)}")
 
 
-def read_extensions(path: Path, due: datetime) -> dict[str, Extension]:
-    """Every student's extension in the CSV at `path`, measured from the class deadline `due`."""
+def read_extensions(path: Path, due: datetime, *, zone: str) -> dict[str, Extension]:
+    """Every student's extension in the CSV at `path`, measured from the class deadline `due`; a
+    deadline without a zone is read in `zone`, the problem set's."""
     found: dict[str, Extension] = {}
     try:
         with Path(path).open(newline="", encoding="utf-8") as fh:
@@ -74,19 +74,20 @@ def read_extensions(path: Path, due: datetime) -> dict[str, Extension]:
             raise InputError(f"{where}: a row is student,due or student,days")
         if cells[0] in found:
             raise InputError(f"{where}: a second extension for {cells[0]}; keep one row per student")
-        found[cells[0]] = _extension(cells[1], ",".join(cells[2:]).strip(), due, where=where)
+        found[cells[0]] = _extension(cells[1], ",".join(cells[2:]).strip(), due, where=where, zone=zone)
     return found
 
 
 def load(out: Path, due: datetime) -> dict[str, Extension]:
     """The extensions of the output folder `out` (none when it has no extensions.csv)."""
-    path = GradingFolder(Path(out)).extensions_csv
-    return read_extensions(path, due) if path.exists() else {}
+    where = GradingFolder(Path(out))
+    zone = where.course.problem_set.timezone
+    return read_extensions(where.extensions_csv, due, zone=zone) if where.extensions_csv.exists() else {}
 
 
-def install(out: Path, path: Path, due: datetime) -> None:
+def install(out: Path, path: Path, due: datetime, *, zone: str) -> None:
     """Check the CSV at `path` and make it `<out>/extensions.csv` (a bad file changes nothing)."""
-    read_extensions(path, due)
+    read_extensions(path, due, zone=zone)
     target = GradingFolder(Path(out)).extensions_csv
     if Path(path).resolve() == target.resolve():
         return
@@ -94,10 +95,10 @@ def install(out: Path, path: Path, due: datetime) -> None:
         shutil.copyfile(path, tmp)
 
 
-def unknown_students(extensions: dict[str, Extension], students: set[str]) -> list[str]:
+def unknown_students(extensions: dict[str, Extension], students: set[str], zip_prefix: str) -> list[str]:
     """One note per extension whose student has no submission (a typo, or a student without a zip)."""
     return [
         f"{EXTENSIONS_FILE} names {name!r}, who has no graded submission: check the spelling "
-        f"(a student's id is the zip name after {ZIP_PREFIX})"
+        f"(a student's id is the zip name after {zip_prefix})"
         for name in sorted(set(extensions) - students)
     ]

@@ -18,10 +18,9 @@ from nbgrader.api import MissingEntry
 from traitlets.config import Config
 
 from autograder.course import grading_course as cd
-from autograder.course.layout import folder
+from autograder.course.layout import Course, folder
 from autograder.course.run_lock import run_lock
 from autograder.nbgrader_ext.feedback_html import FeedbackHTMLExporter
-from autograder.ps1 import ASSIGNMENT, NOTEBOOK_ID
 from autograder.results.grades_table import GradesRow, export, graded_state
 from autograder.results.rubric_grades import labels, rubrics_of
 
@@ -48,12 +47,13 @@ def summary(row: GradesRow) -> str:
 
 def write_penalties(course: Path, rows: list[GradesRow]) -> None:
     """Store each graded student's penalty in the gradebook, where nbgrader's feedback reads it."""
+    ps = Course(Path(course)).problem_set
     with cd.gradebook(course) as gb:
         for row in rows:
             if row.status == "error":
                 continue
             try:
-                nb = gb.find_submission_notebook(NOTEBOOK_ID, ASSIGNMENT, row.student)
+                nb = gb.find_submission_notebook(ps.notebook_id, ps.id, row.student)
             except MissingEntry:
                 continue
             nb.late_submission_penalty = row.penalty_points if row.penalty_points > 0 else None
@@ -75,7 +75,7 @@ def rebuild(out: Path, rows: list[GradesRow], current: Collection[str] = ()) -> 
         extra.RubricItems.applied = rubric_notes(out)
         extra.GenerateFeedback.exporter_class = FeedbackHTMLExporter  # also for courses made before it
         extra.CourseDirectory.student_id_exclude = ",".join(skip)
-        result = cd.api(course, extra).generate_feedback(ASSIGNMENT, force=True)
+        result = cd.api(course, extra).generate_feedback(folder(out).course.problem_set.id, force=True)
         if not result["success"]:
             raise RuntimeError(
                 "nbgrader generate_feedback failed:\n" + result.get("log", "") + result["error"]
@@ -86,8 +86,9 @@ def rebuild(out: Path, rows: list[GradesRow], current: Collection[str] = ()) -> 
 def rubric_notes(out: Path) -> dict[str, dict[str, str]]:
     """student -> grade_id -> the markdown listing the rubric items applied to that answer."""
     rubrics = rubrics_of(out)
-    with cd.gradebook(folder(out).course.root) as gb:
-        found = labels(gb, rubrics)
+    course = folder(out).course
+    with cd.gradebook(course.root) as gb:
+        found = labels(gb, course.problem_set, rubrics)
     notes: dict[str, dict[str, str]] = {}
     for student, answers in found.items():
         for grade_id, items in answers.items():

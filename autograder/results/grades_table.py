@@ -200,9 +200,9 @@ def export(out: Path) -> list[GradesRow]:
     extended = extensions.load(out, due)
     rubrics = rubrics_of(out)
     with cd.gradebook(GradingFolder(out).course.root) as gb:
-        for note in rescore(gb, rubrics):  # the rubric may have changed since the last reading
+        for note in rescore(gb, ps, rubrics):  # the rubric may have changed since the last reading
             print("note:", note)
-        applied = labels(gb, rubrics)
+        applied = labels(gb, ps, rubrics)
         rows = [
             student_row(gb, student, state.students[student], ps=ps, due=due, extension=extended.get(student))
             for student in sorted(state.students)

@@ -15,11 +15,10 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
-from autograder import ps1
 from autograder.course import grading_course as cd
 from autograder.course.layout import folder
 from autograder.errors import InputError
-from autograder.ps1 import ASSIGNMENT, NOTEBOOK_ID
+from autograder.problem_set import ProblemSet
 from autograder.results import rubric_grades
 from autograder.rubric import Rubric
 
@@ -48,29 +47,30 @@ def read_sheet(csv_path: Path) -> list[dict]:
     return rows
 
 
-def _grade(gb: Gradebook, where: str, row: dict):  # -> nbgrader Grade
+def _grade(gb: Gradebook, ps: ProblemSet, row: dict, *, where: str):  # -> nbgrader Grade
     """The gradebook's grade of this row's cell, or a ManualGradeError that says which name is wrong."""
     student, question = (row.get("student") or "").strip(), (row.get("question") or "").strip()
-    questions = [q.grade_id for q in ps1.QUESTIONS if q.manual]
-    if question not in {q.grade_id for q in ps1.QUESTIONS}:
+    questions = [q.grade_id for q in ps.questions if q.manual]
+    if question not in {q.grade_id for q in ps.questions}:
         raise ManualGradeError(
             f"{where}: unknown question {question!r}; written answers: {', '.join(questions)}"
         )
     try:
-        return gb.find_grade(question, NOTEBOOK_ID, ASSIGNMENT, student)
+        return gb.find_grade(question, ps.notebook_id, ps.id, student)
     except MissingEntry:
         raise ManualGradeError(
             f"{where}: unknown student {student!r}: no graded submission of that name (see grades.csv)"
         ) from None
 
 
-def _comment(gb: Gradebook, where: str, row: dict) -> tuple[object | None, str]:
+def _comment(gb: Gradebook, ps: ProblemSet, row: dict, *, where: str) -> tuple[object | None, str]:
     """The gradebook's comment of this row's cell and the new text (None, "" when the row has none)."""
     text = (row.get("comment") or "").strip()
     if not text:
         return None, ""
     try:
-        return gb.find_comment(row["question"].strip(), NOTEBOOK_ID, ASSIGNMENT, row["student"].strip()), text
+        question, student = row["question"].strip(), row["student"].strip()
+        return gb.find_comment(question, ps.notebook_id, ps.id, student), text
     except MissingEntry:
         raise ManualGradeError(
             f"{where}: {row['question'].strip()} takes no comment (an autograded cell)"
@@ -84,13 +84,15 @@ def import_manual(out: Path, csv_path: Path) -> int:
     """
     rows = read_sheet(csv_path)
     rubrics = rubric_grades.rubrics_of(out)
-    with cd.gradebook(folder(out).course.root) as gb:
-        rubric_grades.ensure_table(gb)
+    course = folder(out).course
+    ps = course.problem_set
+    with cd.gradebook(course.root) as gb:
+        rubric_grades.ensure_table(gb, ps)
 
         def write() -> int:
             try:
                 for n, row in enumerate(rows, start=2):
-                    _apply(gb, row, where=f"{csv_path} line {n}", rubrics=rubrics)
+                    _apply(gb, ps, row, where=f"{csv_path} line {n}", rubrics=rubrics)
             except ManualGradeError:
                 gb.db.rollback()  # one bad row changes nothing
                 raise
@@ -100,9 +102,9 @@ def import_manual(out: Path, csv_path: Path) -> int:
         return rubric_grades.retrying(gb, write)
 
 
-def _apply(gb: Gradebook, row: dict, *, where: str, rubrics: dict[str, Rubric]) -> None:
+def _apply(gb: Gradebook, ps: ProblemSet, row: dict, *, where: str, rubrics: dict[str, Rubric]) -> None:
     """One row into the open transaction; ManualGradeError (and the caller rolls back) if it is wrong."""
-    grade = _grade(gb, where, row)
+    grade = _grade(gb, ps, row, where=where)
     points, items = (row.get("points") or "").strip(), ITEMS.split((row.get("items") or "").strip())
     items = [i for i in items if i]
     if bool(points) == bool(items):
@@ -112,14 +114,14 @@ def _apply(gb: Gradebook, row: dict, *, where: str, rubrics: dict[str, Rubric]) 
         if grade.name not in rubrics:
             raise ManualGradeError(f"{where}: {grade.name} has no rubric: give points")
         try:
-            rubric_grades.apply(gb, student, rubrics[grade.name], items=items)
+            rubric_grades.apply(gb, ps, student, rubric=rubrics[grade.name], items=items)
         except InputError as exc:
             raise ManualGradeError(f"{where}: {exc}") from None
     else:
         grade.manual_score = _points(where, points, grade)
         grade.needs_manual_grade = False
-        rubric_grades.forget(gb, student, grade.name)  # points given by hand replace the items
-    comment, text = _comment(gb, where, row)
+        rubric_grades.forget(gb, ps, student, grade_id=grade.name)  # points given by hand replace the items
+    comment, text = _comment(gb, ps, row, where=where)
     if comment is not None:
         comment.manual_comment = text
 

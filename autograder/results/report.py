@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from autograder import ps1
 from autograder.course.layout import GradingFolder
+from autograder.problem_set import ProblemSet, Question
 from autograder.replace_file import replacing
 from autograder.results.grades_table import GradesRow
 
@@ -82,7 +82,7 @@ def points_text(x: float | None) -> str:
     return "-" if x is None else f"{x:.1f}".removesuffix(".0")
 
 
-def question_stats(question: ps1.Question, graded_rows: list[GradesRow]) -> QuestionStats:
+def question_stats(question: Question, graded_rows: list[GradesRow]) -> QuestionStats:
     """Count full / partial / zero / awaiting for one question; an empty cell is awaiting, not 0."""
     counts = dict.fromkeys(SEGMENTS, 0)
     values = []
@@ -102,15 +102,15 @@ def question_stats(question: ps1.Question, graded_rows: list[GradesRow]) -> Ques
     return QuestionStats(question.grade_id, question.points, question.manual, counts, mean)
 
 
-def report_data(rows: list[GradesRow]) -> ReportData:
+def report_data(rows: list[GradesRow], ps: ProblemSet) -> ReportData:
     """The figure's numbers from grades.csv rows (as export returns them, or read back from the file)."""
     graded = [r for r in rows if r.status != "error"]
     status_counts = {s: sum(r.status == s for r in rows) for s in STATUSES}
     return ReportData(
         scores=[_num(r.score) or 0.0 for r in graded],
-        max_score=float(ps1.TOTAL_POINTS),
+        max_score=float(ps.total_points),
         status_counts=status_counts,
-        questions=[question_stats(q, graded) for q in ps1.QUESTIONS],
+        questions=[question_stats(q, graded) for q in ps.questions],
     )
 
 
@@ -177,10 +177,10 @@ def figure(data: ReportData) -> Figure:
 
 def make_report(out: Path, rows: list[GradesRow]) -> Path:
     """Draw `<out>/report.png` from grades.csv rows."""
-    path = GradingFolder(Path(out)).report_png
-    with replacing(path) as tmp:
-        figure(report_data(rows)).savefig(tmp, dpi=DPI)
-    return path
+    where = GradingFolder(Path(out))
+    with replacing(where.report_png) as tmp:
+        figure(report_data(rows, where.course.problem_set)).savefig(tmp, dpi=DPI)
+    return where.report_png
 
 
 def table(rows: list[GradesRow]) -> str:

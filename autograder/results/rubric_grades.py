@@ -1,7 +1,8 @@
 """Rubric items applied to written answers, kept in the class gradebook beside nbgrader's own tables.
 
-One row per (student, question) in the table `autograder_rubric`: the ids of the applied items and
-the score they gave when they were applied. The score itself is nbgrader's manual score of that cell,
+One row per (problem set, student, question) in the table `autograder_rubric`: the ids of the applied
+items and the score they gave when they were applied (one class gradebook may hold several problem
+sets, and two may name a question alike). The score itself is nbgrader's manual score of that cell,
 written in the same transaction, so formgrader, grades.csv and the feedback pages read it as any
 manual grade. Every reading command calls `rescore`, which re-derives those scores from the current
 rubric file: edit an item's points once and every student who has it follows, with no regrading.
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from nbgrader.api import (
+    Assignment,
     Comment,
     Grade,
     Gradebook,
@@ -28,19 +30,20 @@ from nbgrader.api import (
     SubmittedAssignment,
     SubmittedNotebook,
 )
-from sqlalchemy import Column, Float, MetaData, String, Table, Text, delete, insert, select
+from sqlalchemy import Column, Float, MetaData, String, Table, Text, delete, insert, inspect, select, text
 from sqlalchemy.exc import OperationalError
 
 from autograder.course import grading_course as cd
 from autograder.course.layout import folder
 from autograder.errors import InputError
-from autograder.ps1 import ASSIGNMENT, NOTEBOOK_ID
+from autograder.problem_set import ProblemSet
 from autograder.rubric import Rubric, load_rubrics
 
 METADATA = MetaData()
 APPLIED = Table(
     "autograder_rubric",
     METADATA,
+    Column("assignment", String(128), primary_key=True),  # the problem set's id
     Column("student_id", String(128), primary_key=True),
     Column("grade_id", String(128), primary_key=True),
     Column("item_ids", Text, nullable=False),  # item ids in the rubric's order, separated by spaces
@@ -65,81 +68,101 @@ def rubric_file(out: Path) -> Path:
 
 def rubrics_of(out: Path) -> dict[str, Rubric]:
     """The rubrics of grading folder `out` (InputError, one line, if the file is broken)."""
-    return load_rubrics(rubric_file(out))
+    return load_rubrics(rubric_file(out), folder(out).course.problem_set)
 
 
-def ensure_table(gb: Gradebook) -> None:
-    """Create the table in the class gradebook if this is the first rubric grade there."""
-    METADATA.create_all(gb.db.connection(), checkfirst=True)  # in the session's own transaction
+def ensure_table(gb: Gradebook, ps: ProblemSet) -> None:
+    """Create the table in the class gradebook if this is the first rubric grade there. A table made
+    before it named the problem set held one problem set's rows, the folder's own: they get its id."""
+    connection = gb.db.connection()  # in the session's own transaction
+    columns = {c["name"] for c in inspect(connection).get_columns(APPLIED.name)} if _exists(gb) else set()
+    if columns and "assignment" not in columns:
+        connection.execute(text(f"ALTER TABLE {APPLIED.name} RENAME TO {APPLIED.name}_old"))
+        METADATA.create_all(connection)
+        old = f"SELECT :a, student_id, grade_id, item_ids, score FROM {APPLIED.name}_old"
+        connection.execute(text(f"INSERT INTO {APPLIED.name} {old}"), {"a": ps.id})
+        connection.execute(text(f"DROP TABLE {APPLIED.name}_old"))
+    METADATA.create_all(connection, checkfirst=True)
 
 
-def applied(gb: Gradebook) -> dict[tuple[str, str], list[str]]:
-    """(student, grade_id) -> ids of the applied items."""
-    ensure_table(gb)
-    rows = gb.db.execute(select(APPLIED.c.student_id, APPLIED.c.grade_id, APPLIED.c.item_ids)).all()
-    return {(s, g): items.split() for s, g, items in rows}
+def _exists(gb: Gradebook) -> bool:
+    return inspect(gb.db.connection()).has_table(APPLIED.name)
 
 
-def items_of(gb: Gradebook, student: str, grade_id: str) -> list[str]:
+def _mine(ps: ProblemSet, student: str | None = None, grade_id: str | None = None):  # -> a condition
+    """The rows of problem set `ps` (of one student, of one question)."""
+    condition = APPLIED.c.assignment == ps.id
+    if student is not None:
+        condition &= APPLIED.c.student_id == student
+    if grade_id is not None:
+        condition &= APPLIED.c.grade_id == grade_id
+    return condition
+
+
+def applied(gb: Gradebook, ps: ProblemSet) -> dict[tuple[str, str], list[str]]:
+    """(student, grade_id) -> ids of the applied items, in problem set `ps`."""
+    ensure_table(gb, ps)
+    columns = select(APPLIED.c.student_id, APPLIED.c.grade_id, APPLIED.c.item_ids).where(_mine(ps))
+    return {(s, g): items.split() for s, g, items in gb.db.execute(columns).all()}
+
+
+def items_of(gb: Gradebook, ps: ProblemSet, student: str, *, grade_id: str) -> list[str]:
     """The ids of the items applied to one answer (none: [])."""
-    ensure_table(gb)
-    mine = (APPLIED.c.student_id == student) & (APPLIED.c.grade_id == grade_id)
+    ensure_table(gb, ps)
+    mine = _mine(ps, student, grade_id)
     found = gb.db.execute(select(APPLIED.c.item_ids).where(mine)).scalar()
     return found.split() if found else []
 
 
-def apply(gb: Gradebook, student: str, rubric: Rubric, *, items: list[str]) -> float:
+def apply(gb: Gradebook, ps: ProblemSet, student: str, *, rubric: Rubric, items: list[str]) -> float:
     """Give `student`'s answer to `rubric`'s question exactly these items: the manual score follows.
     Not committed (the caller commits, so several changes are one transaction). Returns the score."""
     grade_id = rubric.question.grade_id
-    grade = _grade(gb, student, grade_id)
+    grade = _grade(gb, ps, student, grade_id=grade_id)
     ids = rubric.ordered(items)
     score = rubric.score(ids)
-    forget(gb, student, grade_id)
-    gb.db.execute(
-        insert(APPLIED).values(student_id=student, grade_id=grade_id, item_ids=" ".join(ids), score=score)
-    )
+    forget(gb, ps, student, grade_id=grade_id)
+    row = {"assignment": ps.id, "student_id": student, "grade_id": grade_id}
+    gb.db.execute(insert(APPLIED).values(**row, item_ids=" ".join(ids), score=score))
     grade.manual_score, grade.needs_manual_grade = score, False
     return score
 
 
-def set_comment(gb: Gradebook, student: str, *, grade_id: str, text: str) -> None:
+def set_comment(gb: Gradebook, ps: ProblemSet, student: str, *, grade_id: str, text: str) -> None:
     """The grader's comment on the answer (empty text removes it); not committed."""
     try:
-        comment = gb.find_comment(grade_id, NOTEBOOK_ID, ASSIGNMENT, student)
+        comment = gb.find_comment(grade_id, ps.notebook_id, ps.id, student)
     except MissingEntry:
         raise InputError(f"{grade_id} takes no comment (an autograded cell)") from None
     comment.manual_comment = text or None
 
 
-def forget(gb: Gradebook, student: str, grade_id: str | None = None) -> None:
-    """Drop the rubric rows of `student` (of one question, or all); not committed."""
-    ensure_table(gb)
-    query = delete(APPLIED).where(APPLIED.c.student_id == student)
-    if grade_id is not None:
-        query = query.where(APPLIED.c.grade_id == grade_id)
-    gb.db.execute(query)
+def forget(gb: Gradebook, ps: ProblemSet, student: str, *, grade_id: str | None = None) -> None:
+    """Drop the rubric rows of `student` in `ps` (of one question, or all); not committed."""
+    ensure_table(gb, ps)
+    gb.db.execute(delete(APPLIED).where(_mine(ps, student, grade_id)))
 
 
-def _grade(gb: Gradebook, student: str, grade_id: str):  # -> nbgrader Grade
+def _grade(gb: Gradebook, ps: ProblemSet, student: str, *, grade_id: str):  # -> nbgrader Grade
     try:
-        return gb.find_grade(grade_id, NOTEBOOK_ID, ASSIGNMENT, student)
+        return gb.find_grade(grade_id, ps.notebook_id, ps.id, student)
     except MissingEntry:
         raise InputError(
             f"unknown student {student!r}: no graded submission of that name (grades.csv)"
         ) from None
 
 
-def rescore(gb: Gradebook, rubrics: dict[str, Rubric]) -> list[str]:
+def rescore(gb: Gradebook, ps: ProblemSet, rubrics: dict[str, Rubric]) -> list[str]:
     """Re-derive every rubric-graded answer's manual score from `rubrics` and commit; return notes on
     rows dropped because their score was changed outside the rubric. InputError if the gradebook holds
     an item or a question the rubric file no longer has (nothing is changed then)."""
-    ensure_table(gb)
+    ensure_table(gb, ps)
     notes, changes = [], []
-    for student, grade_id, items, score in gb.db.execute(select(APPLIED)).all():
+    rows = select(APPLIED.c.student_id, APPLIED.c.grade_id, APPLIED.c.item_ids, APPLIED.c.score)
+    for student, grade_id, items, score in gb.db.execute(rows.where(_mine(ps))).all():
         new = _current_score(rubrics.get(grade_id), f"{student}'s {grade_id}", items.split())
         try:
-            grade = gb.find_grade(grade_id, NOTEBOOK_ID, ASSIGNMENT, student)
+            grade = gb.find_grade(grade_id, ps.notebook_id, ps.id, student)
         except MissingEntry:
             changes.append((student, grade_id, None))  # the submission is gone (an error zip)
             continue
@@ -151,10 +174,9 @@ def rescore(gb: Gradebook, rubrics: dict[str, Rubric]) -> list[str]:
             changes.append((student, grade_id, new))
     for student, grade_id, new in changes:
         if new is None:
-            forget(gb, student, grade_id)
+            forget(gb, ps, student, grade_id=grade_id)
         else:
-            mine = (APPLIED.c.student_id == student) & (APPLIED.c.grade_id == grade_id)
-            gb.db.execute(APPLIED.update().where(mine).values(score=new))
+            gb.db.execute(APPLIED.update().where(_mine(ps, student, grade_id)).values(score=new))
     gb.db.commit()
     return notes
 
@@ -168,10 +190,10 @@ def _current_score(rubric: Rubric | None, answer: str, items: list[str]) -> floa
         raise InputError(f"{answer}: {exc}: put the item back in the rubric file") from None
 
 
-def labels(gb: Gradebook, rubrics: dict[str, Rubric]) -> dict[str, dict[str, list[str]]]:
+def labels(gb: Gradebook, ps: ProblemSet, rubrics: dict[str, Rubric]) -> dict[str, dict[str, list[str]]]:
     """student -> grade_id -> the applied items as the student reads them ("−5: The Jacobian ...")."""
     found: dict[str, dict[str, list[str]]] = {}
-    for (student, grade_id), ids in applied(gb).items():
+    for (student, grade_id), ids in applied(gb, ps).items():
         rubric = rubrics.get(grade_id)
         if rubric is not None:
             found.setdefault(student, {})[grade_id] = [rubric.item(i).label() for i in ids]
@@ -193,25 +215,27 @@ def retrying(gb: Gradebook, write: Callable[[], T], attempts: int = 50) -> T:
     raise AssertionError("unreachable")
 
 
-def manual_scores(gb: Gradebook, grade_id: str) -> dict[str, float | None]:
+def manual_scores(gb: Gradebook, ps: ProblemSet, grade_id: str) -> dict[str, float | None]:
     """student -> the manual score of their answer to `grade_id` (None: not graded yet), in one query."""
     query = (
         gb.db.query(SubmittedAssignment.student_id, Grade.manual_score)
         .join(SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id)
         .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+        .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
         .join(GradeCell, Grade.cell_id == GradeCell.id)
-        .filter(GradeCell.name == grade_id)
+        .filter(GradeCell.name == grade_id, Assignment.name == ps.id)
     )
     return dict(query.all())
 
 
-def manual_comments(gb: Gradebook, grade_id: str) -> dict[str, str]:
+def manual_comments(gb: Gradebook, ps: ProblemSet, grade_id: str) -> dict[str, str]:
     """student -> the grader's comment on their answer to `grade_id` (only those with one)."""
     query = (
         gb.db.query(SubmittedAssignment.student_id, Comment.manual_comment)
         .join(SubmittedNotebook, Comment.notebook_id == SubmittedNotebook.id)
         .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+        .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
         .join(SolutionCell, Comment.cell_id == SolutionCell.id)
-        .filter(SolutionCell.name == grade_id, Comment.manual_comment.isnot(None))
+        .filter(SolutionCell.name == grade_id, Assignment.name == ps.id, Comment.manual_comment.isnot(None))
     )
     return dict(query.all())

@@ -15,6 +15,7 @@ Routes:  GET  /                                   the page (?token=...&question=
 
 from __future__ import annotations
 
+import functools
 import hmac
 import json
 from dataclasses import dataclass
@@ -25,12 +26,12 @@ from urllib.parse import urlencode
 import tornado.web
 from nbgrader.api import Gradebook
 
-from autograder import ps1
 from autograder.course import grading_course as cd
 from autograder.course.layout import folder
 from autograder.errors import InputError
 from autograder.nbgrader_ext.feedback_math import mathjax_static
 from autograder.nbgrader_ext.page_style import PAGE_STYLE
+from autograder.problem_set import ProblemSet
 from autograder.results import rubric_grades
 from autograder.results.grades_table import graded_state
 from autograder.rubric import Rubric
@@ -51,6 +52,10 @@ class Grading:
     out: Path
     token: str
 
+    @functools.cached_property
+    def problem_set(self) -> ProblemSet:
+        return folder(self.out).course.problem_set
+
     def rubric(self, grade_id: str) -> Rubric:
         """The question's rubric, read again from the file (an edit shows on the next request)."""
         try:
@@ -67,7 +72,7 @@ class Grading:
         try:
             rubrics = rubric_grades.rubrics_of(self.out)
             with self.gradebook() as gb:
-                rubric_grades.retrying(gb, lambda: rubric_grades.rescore(gb, rubrics))
+                rubric_grades.retrying(gb, lambda: rubric_grades.rescore(gb, self.problem_set, rubrics))
         except InputError as exc:
             raise tornado.web.HTTPError(400, reason=str(exc)) from None
 
@@ -141,7 +146,10 @@ class ItemHandler(TokenHandler):
             raise tornado.web.HTTPError(400, reason=str(exc)) from None
         with self.grading.gradebook() as gb:
             rubric_grades.retrying(
-                gb, lambda: toggle(gb, student, rubric, item=item, on=bool(data.get("on")))
+                gb,
+                lambda: toggle(
+                    gb, self.grading.problem_set, student, rubric=rubric, item=item, on=bool(data.get("on"))
+                ),
             )
         self.finish(question_data(self.grading, rubric, names=False, only=student))
 
@@ -153,7 +161,7 @@ class CommentHandler(TokenHandler):
         text = str(data.get("comment") or "").strip()
 
         def write() -> None:
-            rubric_grades.set_comment(gb, student, grade_id=grade_id, text=text)
+            rubric_grades.set_comment(gb, self.grading.problem_set, student, grade_id=grade_id, text=text)
             gb.db.commit()
 
         with self.grading.gradebook() as gb:
@@ -161,17 +169,17 @@ class CommentHandler(TokenHandler):
         self.finish(question_data(self.grading, rubric, names=False, only=student))
 
 
-def toggle(gb: Gradebook, student: str, rubric: Rubric, *, item: str, on: bool) -> None:
+def toggle(gb: Gradebook, ps: ProblemSet, student: str, *, rubric: Rubric, item: str, on: bool) -> None:
     """Apply (`on`) or remove one item, in one committed transaction; removing the last item leaves
     the answer ungraded again."""
     grade_id = rubric.question.grade_id
-    items = set(rubric_grades.items_of(gb, student, grade_id))
+    items = set(rubric_grades.items_of(gb, ps, student, grade_id=grade_id))
     items = items | {item} if on else items - {item}
     if items:
-        rubric_grades.apply(gb, student, rubric, items=sorted(items))
+        rubric_grades.apply(gb, ps, student, rubric=rubric, items=sorted(items))
     else:
-        rubric_grades.forget(gb, student, grade_id)
-        grade = gb.find_grade(grade_id, ps1.NOTEBOOK_ID, ps1.ASSIGNMENT, student)
+        rubric_grades.forget(gb, ps, student, grade_id=grade_id)
+        grade = gb.find_grade(grade_id, ps.notebook_id, ps.id, student)
         grade.manual_score, grade.needs_manual_grade = None, True
     gb.db.commit()
 
@@ -183,10 +191,11 @@ def question_data(
     With `only`, just that student's grade (after a click) and the progress."""
     grade_id = rubric.question.grade_id
     state = graded_state(grading.out)
+    ps = grading.problem_set
     with grading.gradebook() as gb:
-        applied = rubric_grades.applied(gb)
-        scores = rubric_grades.manual_scores(gb, grade_id)
-        comments = rubric_grades.manual_comments(gb, grade_id)
+        applied = rubric_grades.applied(gb, ps)
+        scores = rubric_grades.manual_scores(gb, ps, grade_id)
+        comments = rubric_grades.manual_comments(gb, ps, grade_id)
     order = anonymous_order(graded_students(state))
     graded = sum(scores.get(s) is not None for s in order)
 
@@ -200,7 +209,7 @@ def question_data(
         return data | {"student": grade(order.index(only) + 1, only)}
     answers = class_answers(grading.out, state, grade_id)
     students = [grade(a.number, a.student) | {"html": a.html} for a in answers]
-    questions = [{"id": q.grade_id, "title": q.title} for q in ps1.QUESTIONS if q.manual]
+    questions = [{"id": q.grade_id, "title": q.title} for q in ps.questions if q.manual]
     items = [{"id": i.id, "points": i.points, "label": i.label()} for i in rubric.items]
     question = {"id": grade_id, "title": rubric.question.title, "points": rubric.question.points}
     return data | {"question": question, "questions": questions, "rubric": items, "students": students}

@@ -81,7 +81,7 @@ def test_extensions_move_the_deadline_not_the_submission_time(loop: SimpleNamesp
     # state.json keeps the real submission times of times.csv
     state = json.loads((loop.out / "state.json").read_text())
     with loop.times.open() as fh:
-        real = {r["file"]: parse_time(r["timestamp"]) for r in csv.DictReader(fh)}
+        real = {r["file"]: parse_time(r["timestamp"], zone=spec.COURSE_TIMEZONE) for r in csv.DictReader(fh)}
     for student in ("KurtGodel", "GraceHopper"):
         kept = datetime.fromisoformat(state["students"][student]["submitted"])
         assert kept == real[f"{spec.ZIP_PREFIX}{student}.zip"]

@@ -114,7 +114,9 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     buf = io.StringIO()
     start = time.monotonic()
     with redirect_stdout(buf):
-        rows = coordinator.run(GradeRequest(zips, out, times=read_times(zips / "times.csv")))
+        rows = coordinator.run(
+            GradeRequest(zips, out, times=read_times(zips / "times.csv", ps1.COURSE_TIMEZONE))
+        )
     seconds = time.monotonic() - start
     print(buf.getvalue())
     return SimpleNamespace(
@@ -293,7 +295,11 @@ def test_rerun_is_idempotent(graded: SimpleNamespace) -> None:
     before = (graded.out / "grades.csv").read_bytes()
     buf = io.StringIO()
     with redirect_stdout(buf):
-        coordinator.run(GradeRequest(graded.zips, graded.out, times=read_times(graded.zips / "times.csv")))
+        coordinator.run(
+            GradeRequest(
+                graded.zips, graded.out, times=read_times(graded.zips / "times.csv", ps1.COURSE_TIMEZONE)
+            )
+        )
     assert "graded 0 of" in buf.getvalue()
     assert (graded.out / "grades.csv").read_bytes() == before
     with cd.gradebook(graded.out / "course") as gb:
@@ -307,7 +313,11 @@ def test_new_zip_grades_only_that_one(graded: SimpleNamespace) -> None:
     shutil.copy(EXAMPLES / "PS1_AdaLovelace.zip", graded.zips / "PS1_NewStudent.zip")
     buf = io.StringIO()
     with redirect_stdout(buf):
-        coordinator.run(GradeRequest(graded.zips, graded.out, times=read_times(graded.zips / "times.csv")))
+        coordinator.run(
+            GradeRequest(
+                graded.zips, graded.out, times=read_times(graded.zips / "times.csv", ps1.COURSE_TIMEZONE)
+            )
+        )
     assert "graded 1 of" in buf.getvalue()
     after = _csv(graded.out)
     assert set(after) - set(before) == {"NewStudent"}
@@ -343,7 +353,7 @@ def test_regrade_of_the_same_zip_keeps_manual_grades(graded: SimpleNamespace) ->
     )
     buf = io.StringIO()
     with redirect_stdout(buf):
-        coordinator.run(GradeRequest(graded.zips, graded.out, times=read_times(times)))
+        coordinator.run(GradeRequest(graded.zips, graded.out, times=read_times(times, ps1.COURSE_TIMEZONE)))
     assert "graded 1 of" in buf.getvalue()
     row = _csv(graded.out)["GraceHopper"]
     assert (row["late_days"], float(row["raw_score"]), float(row["score"])) == ("1", 100.0, 90.0)

@@ -118,7 +118,11 @@ def zips(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def reference(zips: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     """`--workers 1`: the in-process path, default SQLite gradebook."""
     out = tmp_path_factory.mktemp("ref") / "out"
-    coordinator.run(GradeRequest(zips, out, times=read_times(zips / "times.csv"), workers=1, quiet=True))
+    coordinator.run(
+        GradeRequest(
+            zips, out, times=read_times(zips / "times.csv", "America/Chicago"), workers=1, quiet=True
+        )
+    )
     return _csv(out)
 
 
@@ -136,7 +140,7 @@ def test_scheduler_grades_like_one_worker_and_workers_never_see_the_gradebook(
     db_file = tmp_path / "books" / "class gradebook.db"  # non-default path (and a space in it)
     db_file.parent.mkdir()
     start, began = time.monotonic(), time.time()
-    times = read_times(zips / "times.csv")
+    times = read_times(zips / "times.csv", "America/Chicago")
     coordinator.run(
         GradeRequest(zips, out, times=times, scheduler=address, db=f"sqlite:///{db_file}", quiet=True)
     )
@@ -171,8 +175,10 @@ def test_jobs_carry_no_path_or_url_of_the_coordinator(zips: Path, reference: dic
     (tmp_path / "secret-books").mkdir()
     course = out / "course"
     cd.prepare(course, db=db)
-    template = coordinator.make_template(cd.template_files(course, parse_time("2017-01-12 12:00")), True)
-    cand = coordinator.find_candidates(zips, {})[0]["AdaLovelace"][0]
+    template = coordinator.make_template(
+        cd.template_files(course, parse_time("2017-01-12 12:00", zone="America/Chicago")), True
+    )
+    cand = coordinator.find_candidates(zips, {}, ps1.PROBLEM_SET)[0]["AdaLovelace"][0]
     checks = (list(ps1.AUTOGRADED), cd.all_cell_ids(course))
     job, _ = coordinator.make_job(course, cand, checks, scratch=coordinator.scratch_name(out))
     payload = pickle.dumps((job, template))
@@ -189,7 +195,7 @@ def test_jobs_carry_no_path_or_url_of_the_coordinator(zips: Path, reference: dic
         bad.mkdir()
         (bad / "PS1_Broken.zip").write_bytes(b"PK\x03\x04 not really")
         coordinator.make_job(
-            course, coordinator.find_candidates(bad, {})[0]["Broken"][0], checks, scratch="x"
+            course, coordinator.find_candidates(bad, {}, ps1.PROBLEM_SET)[0]["Broken"][0], checks, scratch="x"
         )
 
 

@@ -46,7 +46,7 @@ def test_png_is_the_figure(export_out: Path, exported: list[GradesRow]) -> None:
 
 def test_awaiting_answers_are_drawn_as_awaiting_not_as_zero(exported: list[GradesRow]) -> None:
     graded = [r for r in exported if r.status != "error"]
-    ax = _axis(report.figure(report.report_data(exported)), "question")
+    ax = _axis(report.figure(report.report_data(exported, ps1.PROBLEM_SET)), "question")
     drawn = _segments(ax)
     labels = {t.get_position()[1]: t.get_text() for t in ax.texts}
     names = [t.get_text() for t in ax.get_yticklabels()]
@@ -71,7 +71,7 @@ def test_awaiting_answers_are_drawn_as_awaiting_not_as_zero(exported: list[Grade
 
 
 def test_students_per_status(exported: list[GradesRow]) -> None:
-    ax = _axis(report.figure(report.report_data(exported)), "status")
+    ax = _axis(report.figure(report.report_data(exported, ps1.PROBLEM_SET)), "status")
     heights = {t.get_text(): p.get_height() for t, p in zip(ax.get_xticklabels(), ax.patches)}
     assert heights == {s: sum(r.status == s for r in exported) for s in report.STATUSES}
     assert all(heights[s] for s in report.STATUSES)  # the fixture has one student of each status

@@ -121,7 +121,11 @@ def snapshot(out: Path) -> dict:
 @pytest.fixture(scope="module")
 def uninterrupted(zips: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     out = tmp_path_factory.mktemp("reference") / "out"
-    coordinator.run(GradeRequest(zips, out, times=read_times(zips / "times.csv"), workers=2, quiet=True))
+    coordinator.run(
+        GradeRequest(
+            zips, out, times=read_times(zips / "times.csv", "America/Chicago"), workers=2, quiet=True
+        )
+    )
     snap = snapshot(out)
     assert snap["submissions"] == sorted(STUDENTS)
     return snap

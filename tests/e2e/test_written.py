@@ -29,7 +29,16 @@ from playwright.sync_api import Page, expect, sync_playwright
 from autograder.authoring.release import generate_release
 from autograder.course.layout import GradingFolder
 from autograder.course.state import StateEntry, load_state, save_state
-from autograder.ps1 import ASSIGNMENT, COURSE_DIR, EXAMPLES_DIR, NOTEBOOK_ID, REPO_DIR, RUBRIC_NAME
+from autograder.ps1 import (
+    ASSIGNMENT,
+    COURSE_DIR,
+    EXAMPLES_DIR,
+    NOTEBOOK_ID,
+    PROBLEM_SET,
+    REPO_DIR,
+    RUBRIC_FILE,
+    RUBRIC_NAME,
+)
 from autograder.results.rubric_grades import rubric_file
 from autograder.rubric import load_rubrics
 from autograder.student.pdf import CHROMIUM_FLAGS
@@ -106,7 +115,9 @@ def grades_csv(out: Path) -> dict[str, dict[str, str]]:
 def open_question(page: Page, url: str, question: str = QUESTION) -> None:
     page.goto(f"{url}&question={question}")
     # Generous: a loaded machine may take seconds to serve and typeset 300 answers.
-    expect(page.locator("#items button")).to_have_count(len(load_rubrics()[question].items), timeout=60_000)
+    expect(page.locator("#items button")).to_have_count(
+        len(load_rubrics(RUBRIC_FILE, PROBLEM_SET)[question].items), timeout=60_000
+    )
     page.wait_for_function("() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0")
 
 
@@ -137,7 +148,7 @@ def test_three_students_by_clicks_and_keys_then_reopen_then_change_an_item(
 ) -> None:
     out = tmp_path / "grading"
     shutil.copytree(graded, out)
-    rubric = load_rubrics(rubric_file(out))[QUESTION]
+    rubric = load_rubrics(rubric_file(out), PROBLEM_SET)[QUESTION]
     keys = {i.id: str(n) for n, i in enumerate(rubric.items, 1)}
     with written_server(out) as url, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)

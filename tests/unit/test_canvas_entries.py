@@ -18,7 +18,7 @@ def test_entry_names_as_canvas_writes_them() -> None:
         True,
         "PS1_AdaLovelace-2.zip",
     )
-    assert entry.student == "AdaLovelace" and entry.name_warning is None
+    assert entry.student_id("PS1_") == ("AdaLovelace", None)
     assert canvas_download.parse_entry(Path("PS1_AdaLovelace.zip")) is None
     assert canvas_download.parse_entry(Path("ada_12_x_PS1.zip")) is None  # the attachment id is a number
 
@@ -34,7 +34,7 @@ def test_users_not_names_make_students(tmp_path: Path) -> None:
     ):
         (tmp_path / name).write_bytes(name.encode())
     assert canvas_download.is_canvas_download(tmp_path)
-    found, notes = canvas_candidates(tmp_path, {})
+    found, notes = canvas_candidates(tmp_path, {}, "PS1_")
     assert [c.canvas.attachment_id for c in found["AdaLovelace"]] == [30, 20, 10]  # newest first
     assert {s: found[s][0].canvas.user_id for s in found} == {
         "AdaLovelace": "1",

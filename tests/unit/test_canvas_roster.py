@@ -10,6 +10,8 @@ from autograder import ps1
 from autograder.results import canvas
 from autograder.results.grades_table import GradesRow
 
+PS = ps1.PROBLEM_SET
+
 HEADER = "Student,ID,SIS User ID,SIS Login ID,Section,PS1 (12),Current Score\n"
 
 
@@ -26,7 +28,7 @@ def _row(student: str, status: str = "ok", score: str = "80", **cells: str) -> G
 
 def test_points_row_is_read_and_the_ps1_column_found(tmp_path: Path) -> None:
     text = HEADER + "    Points Possible,,,,,100,(read only)\n" + '"Lovelace, Ada",1,S1,ada,A,,\n'
-    roster = canvas.read_roster(_roster(tmp_path, text))
+    roster = canvas.read_roster(_roster(tmp_path, text), PS)
     assert roster.column == "PS1 (12)" and roster.existing and roster.points == "100"
     assert [s["Student"] for s in roster.students] == ["Lovelace, Ada"]
 
@@ -45,16 +47,16 @@ def test_bad_roster_says_what_is_wrong(
     tmp_path: Path, text: str | bytes, match_by: str, column: str | None, message: str
 ) -> None:
     with pytest.raises(canvas.RosterError, match=message):
-        canvas.read_roster(_roster(tmp_path, text), match_by, column)
+        canvas.read_roster(_roster(tmp_path, text), PS, match_by=match_by, column=column)
 
 
 def test_missing_roster_file(tmp_path: Path) -> None:
     with pytest.raises(canvas.RosterError, match="no such file"):
-        canvas.read_roster(tmp_path / "nope.csv")
+        canvas.read_roster(tmp_path / "nope.csv", PS)
 
 
 def test_no_ps1_column_makes_a_new_one(tmp_path: Path) -> None:
-    roster = canvas.read_roster(_roster(tmp_path, "Student,ID,Section\n"))
+    roster = canvas.read_roster(_roster(tmp_path, "Student,ID,Section\n"), PS)
     assert roster.column == ps1.NOTEBOOK_ID and not roster.existing
 
 
@@ -65,7 +67,7 @@ def test_names_in_canvas_order_and_accents_match_zip_ids() -> None:
 
 def test_ambiguous_names_are_never_guessed(tmp_path: Path) -> None:
     text = HEADER + '"Lovelace, Ada",1,,,A,,\n"Lovelace, Ada",2,,,B,,\n"Turing, Alan",3,,,A,,\n'
-    roster = canvas.read_roster(_roster(tmp_path, text))
+    roster = canvas.read_roster(_roster(tmp_path, text), PS)
     pairs, result = canvas.match(roster, [_row("AdaLovelace"), _row("AlanTuring")], "name")
     assert list(pairs) == [2]
     assert [u["canvas_id"] for u in result.roster_unmatched] == ["1", "2"]
@@ -74,7 +76,7 @@ def test_ambiguous_names_are_never_guessed(tmp_path: Path) -> None:
 
 def test_cell_is_the_final_score_or_empty_never_a_false_zero() -> None:
     written = next(q.grade_id for q in ps1.QUESTIONS if q.manual)
-    assert canvas.canvas_score(_row("a", score="72"))[0] == "72"
-    assert canvas.canvas_score(_row("a", status="error", score=""))[0] == ""
-    assert canvas.canvas_score(_row("a", **{written: ""})) == ("", f"awaiting grading of {written}")
-    assert canvas.canvas_score(_row("a", status="too_late", score="0", **{written: ""}))[0] == "0"
+    assert canvas.canvas_score(_row("a", score="72"), PS)[0] == "72"
+    assert canvas.canvas_score(_row("a", status="error", score=""), PS)[0] == ""
+    assert canvas.canvas_score(_row("a", **{written: ""}), PS) == ("", f"awaiting grading of {written}")
+    assert canvas.canvas_score(_row("a", status="too_late", score="0", **{written: ""}), PS)[0] == "0"

@@ -47,25 +47,27 @@ def make_zip(path: Path, members: dict[str, bytes], symlinks: tuple[str, ...] = 
 
 def refused(path: Path) -> str:
     with pytest.raises(SubmissionError) as err:
-        read_submission(path)
+        read_submission(path, "PS1.ipynb")
     return str(err.value)
 
 
 def test_good_zip_returns_only_the_notebook(tmp_path: Path) -> None:
-    sub = read_submission(make_zip(tmp_path / "a.zip", {"PS1.ipynb": NB_BYTES, "PS1.pdf": b"%PDF-1.4"}))
+    sub = read_submission(
+        make_zip(tmp_path / "a.zip", {"PS1.ipynb": NB_BYTES, "PS1.pdf": b"%PDF-1.4"}), "PS1.ipynb"
+    )
     assert sub.notebook == NB_BYTES and sub.warnings == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.zip"]  # nothing extracted
 
 
 def test_notebook_in_a_folder_or_with_another_name(tmp_path: Path) -> None:
-    sub = read_submission(make_zip(tmp_path / "a.zip", {"PS1_Ada/ps1 (1).ipynb": NB_BYTES}))
+    sub = read_submission(make_zip(tmp_path / "a.zip", {"PS1_Ada/ps1 (1).ipynb": NB_BYTES}), "PS1.ipynb")
     assert sub.notebook == NB_BYTES and "graded as PS1.ipynb" in sub.warnings[0]
     macos = {
         "PS1.ipynb": NB_BYTES,
         "__MACOSX/._PS1.ipynb": b"x",
         ".ipynb_checkpoints/PS1-checkpoint.ipynb": b"{}",
     }
-    assert read_submission(make_zip(tmp_path / "b.zip", macos)).member == "PS1.ipynb"
+    assert read_submission(make_zip(tmp_path / "b.zip", macos), "PS1.ipynb").member == "PS1.ipynb"
 
 
 def test_not_a_zip_and_corrupt_zip(tmp_path: Path) -> None:
@@ -144,46 +146,50 @@ def test_non_utf8_member_name(tmp_path: Path) -> None:
 
 
 def test_utf8_names_are_fine(tmp_path: Path) -> None:
-    assert read_submission(make_zip(tmp_path / "a.zip", {"PS1.ipynb": NB_BYTES, "Übung.pdf": b"x"})).notebook
+    assert read_submission(
+        make_zip(tmp_path / "a.zip", {"PS1.ipynb": NB_BYTES, "Übung.pdf": b"x"}), "PS1.ipynb"
+    ).notebook
 
 
 def test_student_ids() -> None:
-    assert student_id_from_zip(Path("PS1_AdaLovelace.zip")) == ("AdaLovelace", None)
-    assert student_id_from_zip(Path("PS1_Ada Lovelace.zip"))[0] == "AdaLovelace"
-    sid, warning = student_id_from_zip(Path("emmy noether (2).zip"))
+    assert student_id_from_zip(Path("PS1_AdaLovelace.zip"), "PS1_") == ("AdaLovelace", None)
+    assert student_id_from_zip(Path("PS1_Ada Lovelace.zip"), "PS1_")[0] == "AdaLovelace"
+    sid, warning = student_id_from_zip(Path("emmy noether (2).zip"), "PS1_")
     assert sid == "emmynoether2" and "not PS1_<FullName>.zip" in warning
-    assert student_id_from_zip(Path("PS1_../../etc.zip"))[0] == "etc"
-    assert student_id_from_zip(Path("PS1_日本.zip"))[0].startswith("unnamed_")
-    assert student_id_from_zip(Path("PS1_José Núñez.zip"))[0] == "JoseNunez"
-    sid, warning = student_id_from_zip(Path(b"\xe9t\xe9.zip".decode("utf-8", "surrogateescape")))
+    assert student_id_from_zip(Path("PS1_../../etc.zip"), "PS1_")[0] == "etc"
+    assert student_id_from_zip(Path("PS1_日本.zip"), "PS1_")[0].startswith("unnamed_")
+    assert student_id_from_zip(Path("PS1_José Núñez.zip"), "PS1_")[0] == "JoseNunez"
+    sid, warning = student_id_from_zip(Path(b"\xe9t\xe9.zip".decode("utf-8", "surrogateescape")), "PS1_")
     assert sid == "t" and "\ufffdt\ufffd.zip" in warning and "\udce9" not in warning
 
 
 def test_check_notebook() -> None:
-    nb, warnings = check_notebook(NB_BYTES, ["test"], ["ans", "test"])
+    nb, warnings = check_notebook(NB_BYTES, ["test"], ["ans", "test"], notebook="PS1.ipynb")
     assert nb["cells"] and warnings == []
     with pytest.raises(SubmissionError, match="not valid JSON"):
-        check_notebook(b'{"cells": [', ["test"], ["ans", "test"])
+        check_notebook(b'{"cells": [', ["test"], ["ans", "test"], notebook="PS1.ipynb")
     with pytest.raises(SubmissionError, match="not UTF-8"):
-        check_notebook(b"\xff\xfe{}", ["test"], ["ans", "test"])
+        check_notebook(b"\xff\xfe{}", ["test"], ["ans", "test"], notebook="PS1.ipynb")
     with pytest.raises(SubmissionError, match="not a Jupyter notebook"):
-        check_notebook(b"[1, 2]", ["test"], ["ans", "test"])
+        check_notebook(b"[1, 2]", ["test"], ["ans", "test"], notebook="PS1.ipynb")
     dup = dict(NB, cells=NB["cells"] + [NB["cells"][1]])
     with pytest.raises(SubmissionError, match="duplicate nbgrader cell ids: test"):
-        check_notebook(json.dumps(dup).encode(), ["test"], ["ans", "test"])
+        check_notebook(json.dumps(dup).encode(), ["test"], ["ans", "test"], notebook="PS1.ipynb")
     deleted = dict(NB, cells=NB["cells"][:1])
-    nb, warnings = check_notebook(json.dumps(deleted).encode(), ["test"], ["ans", "test"])
+    nb, warnings = check_notebook(
+        json.dumps(deleted).encode(), ["test"], ["ans", "test"], notebook="PS1.ipynb"
+    )
     restored, warnings = collect.restore_missing_cells(nb, NB)
     assert warnings == ["deleted test cells restored from the source: test"]
     assert [c["metadata"]["nbgrader"]["grade_id"] for c in restored["cells"]] == ["ans", "test"]
     with pytest.raises(SubmissionError, match="not the PS1.ipynb notebook"):
-        check_notebook(NB_BYTES, ["q9"], ["q8", "q9"])
+        check_notebook(NB_BYTES, ["q9"], ["q8", "q9"], notebook="PS1.ipynb")
     forged = {"grade_id": "bonus", "grade": True, "locked": True, "points": 100}
     extra = dict(
         NB, cells=[*NB["cells"], {"cell_type": "code", "source": "", "metadata": {"nbgrader": forged}}]
     )
     with pytest.raises(SubmissionError, match="cells the assignment does not have: bonus"):
-        check_notebook(json.dumps(extra).encode(), ["test"], ["ans", "test"])
+        check_notebook(json.dumps(extra).encode(), ["test"], ["ans", "test"], notebook="PS1.ipynb")
 
 
 def test_module_says_why_not_zip_collect() -> None:

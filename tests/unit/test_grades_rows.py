@@ -18,7 +18,7 @@ from autograder.deadlines import parse_time
 from autograder.results.extensions import Extension
 from autograder.results.grades_table import GradesRow, columns, read_grades, row_from_scores, write_grades
 
-DUE = parse_time(ps1.DUE_DATE)
+DUE = parse_time(ps1.DUE_DATE, zone=ps1.COURSE_TIMEZONE)
 CELLS = ps1.QUESTIONS
 MANUAL = [q.grade_id for q in CELLS if q.manual]
 FULL = {q.grade_id: float(q.points) for q in CELLS}

@@ -27,19 +27,19 @@ def grading_folder(folder: Path) -> Path:
 
 
 def test_the_deadline_is_parsed_with_its_zone_or_refused_naming_the_option() -> None:
-    assert parse_due("2017-01-12 12:00 America/Chicago") == datetime(2017, 1, 12, 18, 0, tzinfo=UTC)
+    assert parse_due("2017-01-12 12:00 America/Chicago", "UTC") == datetime(2017, 1, 12, 18, 0, tzinfo=UTC)
     with pytest.raises(InputError, match="^--due: "):
-        parse_due("next tuesday")
+        parse_due("next tuesday", "UTC")
 
 
 def test_times_skip_headers_and_comments_and_name_a_bad_line(tmp_path: Path) -> None:
     good = tmp_path / "times.csv"
     good.write_text("file,timestamp\n# a note\nPS1_Ada.zip,2017-01-12 11:00 America/Chicago\n")
-    assert list(read_times(good)) == ["PS1_Ada.zip"]
+    assert list(read_times(good, "UTC")) == ["PS1_Ada.zip"]
     bad = tmp_path / "bad.csv"
     bad.write_text("file,timestamp\nPS1_Ada.zip,yesterday\n")
     with pytest.raises(InputError, match="line 2"):
-        read_times(bad)
+        read_times(bad, "UTC")
 
 
 def test_a_grading_folder_or_a_folder_inside_one_is_not_a_folder_of_zips(tmp_path: Path) -> None:

@@ -46,7 +46,10 @@ def test_penalty_is_percent_of_total_per_day_and_zero_past_max() -> None:
 def test_defaults_match_the_course() -> None:
     assert ps1.PERCENT_PER_DAY == 10 and ps1.MAX_LATE_DAYS == 3 and ps1.GRACE_MINUTES == 0
     assert ps1.DUE_DATE == "2017-01-12 12:00 America/Chicago"
-    assert deadlines.parse_time(ps1.DUE_DATE).isoformat() == "2017-01-12T18:00:00+00:00"
+    assert (
+        deadlines.parse_time(ps1.DUE_DATE, zone=ps1.COURSE_TIMEZONE).isoformat()
+        == "2017-01-12T18:00:00+00:00"
+    )
 
 
 @given(

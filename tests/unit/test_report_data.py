@@ -14,7 +14,7 @@ def _row(status: str, **cells: str) -> GradesRow:
 
 def test_nobody_graded_yet_is_awaiting_not_zero() -> None:
     written = next(q for q in ps1.QUESTIONS if q.manual)
-    data = report.report_data([_row("ok"), _row("late"), _row("error")])
+    data = report.report_data([_row("ok"), _row("late"), _row("error")], ps1.PROBLEM_SET)
     stats = next(s for s in data.questions if s.grade_id == written.grade_id)
     assert stats.counts == {"full": 0, "partial": 0, "zero": 0, "awaiting": 2}  # the error row is left out
     assert stats.share("awaiting") == 100 and stats.mean is None
@@ -25,7 +25,7 @@ def test_nobody_graded_yet_is_awaiting_not_zero() -> None:
 def test_mean_and_segments_of_graded_cells() -> None:
     q = next(q for q in ps1.QUESTIONS if q.manual)
     rows = [_row("ok", **{q.grade_id: v}) for v in (str(q.points), str(q.points / 2), "0", "")]
-    stats = report.report_data(rows).questions[ps1.QUESTIONS.index(q)]
+    stats = report.report_data(rows, ps1.PROBLEM_SET).questions[ps1.QUESTIONS.index(q)]
     assert stats.counts == {"full": 1, "partial": 1, "zero": 1, "awaiting": 1}
     assert stats.mean == q.points / 2
     assert stats.label().endswith("full marks 1 of 3, 1 awaiting")

@@ -13,7 +13,7 @@ from autograder import ps1
 from autograder.errors import InputError
 from autograder.rubric import load_rubrics
 
-RUBRICS = load_rubrics()
+RUBRICS = load_rubrics(ps1.RUBRIC_FILE, ps1.PROBLEM_SET)
 WRITTEN = [q for q in ps1.QUESTIONS if q.manual]
 
 
@@ -87,7 +87,7 @@ def test_a_broken_file_is_one_line_with_its_place(tmp_path: Path, text: str, wor
     path = tmp_path / "rubric.toml"
     path.write_text(text)
     with pytest.raises(InputError) as err:
-        load_rubrics(path)
+        load_rubrics(path, ps1.PROBLEM_SET)
     message = str(err.value)
     assert "\n" not in message and str(path) in message
     for word in words:
@@ -95,4 +95,4 @@ def test_a_broken_file_is_one_line_with_its_place(tmp_path: Path, text: str, wor
 
 
 def test_no_file_means_no_rubrics(tmp_path: Path) -> None:
-    assert load_rubrics(tmp_path / "rubric.toml") == {}
+    assert load_rubrics(tmp_path / "rubric.toml", ps1.PROBLEM_SET) == {}

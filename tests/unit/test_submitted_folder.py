@@ -10,7 +10,7 @@ import pytest
 from autograder.course.layout import nbgrader_timestamp, read_timestamp
 from autograder.grading.collect import MAX_NOTEBOOK_BYTES, SubmissionError
 from autograder.grading.submitted_folder import find_collected, read_collected, submitted_folder
-from autograder.ps1 import ASSIGNMENT, NOTEBOOK
+from autograder.ps1 import ASSIGNMENT, NOTEBOOK, PROBLEM_SET
 
 
 def _student(submitted: Path, name: str, stamp: str | None = "2017-01-12 17:59:30.250000 UTC") -> Path:
@@ -65,7 +65,7 @@ def test_find_collected_skips_with_a_reason(tmp_path: Path) -> None:
     (submitted / "linked" / ASSIGNMENT).mkdir(parents=True)
     (submitted / "linked" / ASSIGNMENT / NOTEBOOK).symlink_to(real)
     no_stamp = _student(submitted, "nostamp", stamp=None)
-    found, notes = find_collected(submitted)
+    found, notes = find_collected(submitted, PROBLEM_SET)
     assert [c.student for c in found] == ["ada", "nostamp"]
     assert found[0].submitted == datetime(2017, 1, 12, 17, 59, 30, 250000, tzinfo=UTC)
     assert found[1].submitted == datetime.fromtimestamp(no_stamp.stat().st_mtime, UTC)
@@ -78,6 +78,6 @@ def test_read_collected_refuses_what_a_zip_would(tmp_path: Path) -> None:
     nb = tmp_path / NOTEBOOK
     nb.write_bytes(b"x" * (MAX_NOTEBOOK_BYTES + 1))
     with pytest.raises(SubmissionError, match="limit"):
-        read_collected(nb)
+        read_collected(nb, ASSIGNMENT)
     nb.write_text("{}")
-    assert read_collected(nb).notebook == b"{}"
+    assert read_collected(nb, ASSIGNMENT).notebook == b"{}"
