@@ -27,7 +27,7 @@ RUBRIC_FILE = SOURCE_DIR / RUBRIC_NAME
 PAIRED_SCRIPT = COURSE_DIR / "PS1.py"  # jupytext percent pair of the source, for review (outside source/)
 RELEASE_NOTEBOOK = REPO_DIR / "notebooks" / NOTEBOOK  # what students open
 SOLUTION_NOTEBOOK = REPO_DIR / "solutions" / "PS1_solution.ipynb"
-EXAMPLES_DIR = COURSE_DIR / "examples"  # sample zips graded by `make demo`
+EXAMPLES_DIR = COURSE_DIR / "examples" / ASSIGNMENT  # sample zips graded by `make demo`
 GRADEBOOK_FILE = "gradebook.db"  # nbgrader's SQLite gradebook in a course folder
 ZIP_PREFIX = PROBLEM_SET.zip_prefix  # students send PS1_<FullName>.zip
 

@@ -19,6 +19,7 @@ import pytest
 from helpers.commands import run_ps1
 from helpers.nbgrader_cli import autograde, scores, submit
 
+from autograder import ps1
 from autograder.authoring.release import generate_release
 from autograder.ps1 import COURSE_DIR, QUESTIONS, SOLUTION_NOTEBOOK, SOURCE_NOTEBOOK
 
@@ -122,7 +123,7 @@ def wrong_submission(release: Path, answers: dict[str, str], target: Path) -> Pa
 @pytest.fixture(scope="session")
 def graded(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     tmp = tmp_path_factory.mktemp("ps1")
-    release = generate_release(tmp)
+    release = generate_release(tmp, ps1.PROBLEM_SET)
     course = release.parents[2]
     submit(course, "solution", SOLUTION_NOTEBOOK)
     submit(course, "blank", release)

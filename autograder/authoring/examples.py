@@ -1,4 +1,4 @@
-"""The sample submissions of nbgrader_course/examples, built from the source notebook.
+"""A problem set's sample submissions (`nbgrader_course/examples/<id>/`), built from its source notebook.
 
 Rebuilt by `ps1 examples`. Each zip is what a student could send; times.csv gives their submission
 times, extensions.csv one student's extension and manual_grades.csv the hand grading of the written
@@ -15,27 +15,42 @@ import json
 import re
 import tempfile
 import zipfile
+from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from autograder.course import grading_course as cd
 from autograder.course.layout import Course
-from autograder.ps1 import EXAMPLES_DIR, NOTEBOOK, QUESTIONS
+from autograder.deadlines import parse_time
+from autograder.problem_set import ProblemSet
 
 FIXED = (2017, 1, 1, 0, 0, 0)
 MARKER = re.compile(r"^\s*#*\s*(BEGIN|END) SOLUTION\s*$")
 
-# name -> (kind, submission time); the deadline is 2017-01-12 12:00 America/Chicago.
+H = 60  # minutes
+# student -> (kind, submission time in minutes after the deadline); "" is a name without the prefix.
 EXAMPLES = {
-    "PS1_AdaLovelace.zip": ("full", "2017-01-12 11:58 America/Chicago"),
-    "PS1_AlanTuring.zip": ("partial", "2017-01-11 20:00 America/Chicago"),
-    "PS1_GraceHopper.zip": ("full", "2017-01-13 23:00 America/Chicago"),  # 2 started days late
-    "PS1_KurtGodel.zip": ("full", "2017-01-17 09:00 America/Chicago"),  # 5 started days late
-    "PS1_BrokenZip.zip": ("broken", "2017-01-12 10:00 America/Chicago"),
-    "PS1_NoNotebook.zip": ("no_notebook", "2017-01-12 10:00 America/Chicago"),
-    "PS1_KernelKiller.zip": ("kill_kernel", "2017-01-12 10:00 America/Chicago"),
-    "emmy_noether_ps1.zip": ("full", "2017-01-12 09:00 America/Chicago"),  # not PS1_<Name>.zip
-    "PS1_UntouchedRelease.zip": ("blank", "2017-01-12 08:00 America/Chicago"),  # handed back unanswered
+    "AdaLovelace": ("full", -2),
+    "AlanTuring": ("partial", -16 * H),
+    "GraceHopper": ("full", 35 * H),  # 2 started days late
+    "KurtGodel": ("full", 117 * H),  # 5 started days late
+    "BrokenZip": ("broken", -2 * H),
+    "NoNotebook": ("no_notebook", -2 * H),
+    "KernelKiller": ("kill_kernel", -2 * H),
+    "": ("full", -3 * H),  # emmy_noether_<id>.zip: not named <prefix><FullName>.zip
+    "UntouchedRelease": ("blank", -4 * H),  # handed back unanswered
 }
+
+
+def examples(ps: ProblemSet) -> dict[str, tuple[str, str]]:
+    """zip name -> (kind, submission time as times.csv gives it) for problem set `ps`."""
+    due = parse_time(ps.due, zone=ps.timezone)
+    found = {}
+    for student, (kind, minutes) in EXAMPLES.items():
+        name = f"{ps.zip_prefix}{student}.zip" if student else f"emmy_noether_{ps.id}.zip"
+        when = (due + timedelta(minutes=minutes)).astimezone(ZoneInfo(ps.timezone))
+        found[name] = (kind, f"{when:%Y-%m-%d %H:%M} {ps.timezone}")
+    return found
 
 
 def _solution_text(source: str) -> str:
@@ -84,11 +99,11 @@ def _nb_bytes(nb: dict) -> bytes:
     return (json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()
 
 
-def release_notebook(source: Path | None = None) -> tuple[dict, dict]:
+def release_notebook(ps: ProblemSet) -> tuple[dict, dict]:
     """(release, source) notebooks, the release made by nbgrader in a temporary course."""
-    with tempfile.TemporaryDirectory(prefix="ps1-examples-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="examples-") as tmp:
         course = Course(Path(tmp) / "course")
-        cd.prepare(course.root, source)
+        cd.prepare(course.root, ps.folder)
         release = json.loads(course.release_notebook.read_text())
         src = json.loads(course.source_notebook.read_text())
     return release, src
@@ -103,8 +118,8 @@ MANUAL = {
 }
 
 
-def write_hand_grading(out: Path) -> list[Path]:
-    """extensions.csv and manual_grades.csv of the examples (points from PS1's notebook)."""
+def write_hand_grading(out: Path, ps: ProblemSet) -> list[Path]:
+    """extensions.csv and manual_grades.csv of the examples (points from the problem set's notebook)."""
     with (out / "extensions.csv").open("w", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(["student", "days", "reason"])
@@ -114,15 +129,16 @@ def write_hand_grading(out: Path) -> list[Path]:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(["student", "question", "points", "comment"])
         for student, (fraction, comment) in MANUAL.items():
-            for q in QUESTIONS:
+            for q in ps.questions:
                 if q.manual:
                     writer.writerow([student, q.grade_id, f"{q.points * fraction:g}", comment])
     return [out / "extensions.csv", out / "manual_grades.csv"]
 
 
-def build(out: Path = EXAMPLES_DIR, source: Path | None = None) -> list[Path]:
+def build(out: Path, ps: ProblemSet) -> list[Path]:
     """Write the example zips, times.csv and the hand-grading CSVs into `out`; return the zip paths."""
-    release, src = release_notebook(source)
+    release, src = release_notebook(ps)
+    named = examples(ps)
     full = filled(release, src)
     notebooks = {
         "full": full,
@@ -132,13 +148,13 @@ def build(out: Path = EXAMPLES_DIR, source: Path | None = None) -> list[Path]:
     }
     out.mkdir(parents=True, exist_ok=True)
     paths = []
-    for name, (kind, _) in EXAMPLES.items():
+    for name, (kind, _) in named.items():
         if kind in notebooks:
-            data = _zip({NOTEBOOK: _nb_bytes(notebooks[kind])})
+            data = _zip({ps.notebook: _nb_bytes(notebooks[kind])})
         elif kind == "broken":
-            data = _zip({NOTEBOOK: _nb_bytes(full)})[:300]  # cut short: central directory missing
+            data = _zip({ps.notebook: _nb_bytes(full)})[:300]  # cut short: central directory missing
         elif kind == "no_notebook":
-            data = _zip({"PS1.pdf": b"%PDF-1.4\n% only the PDF was sent\n"})
+            data = _zip({f"{ps.notebook_id}.pdf": b"%PDF-1.4\n% only the PDF was sent\n"})
         else:
             raise ValueError(kind)
         (out / name).write_bytes(data)
@@ -146,7 +162,7 @@ def build(out: Path = EXAMPLES_DIR, source: Path | None = None) -> list[Path]:
     with (out / "times.csv").open("w", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(["file", "timestamp"])
-        for name, (_, when) in EXAMPLES.items():
+        for name, (_, when) in named.items():
             writer.writerow([name, when])
-    write_hand_grading(out)
+    write_hand_grading(out, ps)
     return paths

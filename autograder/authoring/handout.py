@@ -25,14 +25,14 @@ from string import Template
 
 from packaging.requirements import Requirement
 
-from autograder import ps1
+from autograder.problem_set import ProblemSet
+from autograder.repository import REPO_DIR, release_notebook
 
 # autograder/student/, shipped as files: read, never imported (authoring/ and student/ are siblings).
 STUDENT_PACKAGE_DIR = Path(__file__).resolve().parents[1] / "student"
 STUDENT_PACKAGE = "ps1_submit"  # the name autograder/student/ has in the handout
 ASSIGNMENT_FILE = "assignment.json"
 README_TEMPLATE = Path(__file__).resolve().parent / "templates" / "handout_README.md"
-DIST_DIR = ps1.REPO_DIR / "dist"
 # To open and run the notebook: not imported by any shipped file. Nothing else is added by hand: submit
 # prints the PDF with a Chrome, Edge or Chromium the student already has, so Playwright stays out.
 STUDENT_TOOLS = ("jupyterlab", "notebook", "ipykernel")
@@ -62,26 +62,22 @@ class HandoutError(Exception):
     """The handout cannot be built from this repository; the message says what is inconsistent."""
 
 
-def title() -> str:
-    return Path(ps1.NOTEBOOK).stem
-
-
-def heading() -> str:
+def heading(ps: ProblemSet) -> str:
     """The release notebook's first Markdown heading ("Problem Set 1: ..."), for the README."""
-    release = json.loads(ps1.RELEASE_NOTEBOOK.read_text(encoding="utf-8"))
+    release = json.loads(release_notebook(ps).read_text(encoding="utf-8"))
     for cell in release["cells"]:
         if cell["cell_type"] == "markdown":
             first = "".join(cell["source"]).lstrip().splitlines()[0]
             if first.startswith("# "):
                 return first[2:].strip()
-    return title()
+    return ps.title
 
 
 def canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def repo_pins(path: Path = ps1.REPO_DIR / "requirements.txt") -> dict[str, str]:
+def repo_pins(path: Path = REPO_DIR / "requirements.txt") -> dict[str, str]:
     """Canonical name -> the pinned line of the repository's requirements.txt."""
     pins = {}
     for line in path.read_text(encoding="utf-8").splitlines():
@@ -103,19 +99,19 @@ def imported_modules(code: str) -> set[str]:
     return names
 
 
-def shipped_code() -> list[str]:
+def shipped_code(ps: ProblemSet) -> list[str]:
     """The Python the student runs: EDF, the release's code cells and the submit package."""
-    release = json.loads(ps1.RELEASE_NOTEBOOK.read_text(encoding="utf-8"))
+    release = json.loads(release_notebook(ps).read_text(encoding="utf-8"))
     code = ["".join(c["source"]) for c in release["cells"] if c["cell_type"] == "code"]
-    code.append((ps1.REPO_DIR / "edf.py").read_text(encoding="utf-8"))
+    code.append((REPO_DIR / "edf.py").read_text(encoding="utf-8"))
     code += [p.read_text(encoding="utf-8") for p in student_package_files() if p.suffix == ".py"]
     return code
 
 
-def root_distributions() -> set[str]:
+def root_distributions(ps: ProblemSet) -> set[str]:
     """Distributions the student needs directly: the tools, and whatever the shipped code imports."""
     by_module = packages_distributions()
-    modules = set().union(*(imported_modules(code) for code in shipped_code())) - SHIPPED_MODULES
+    modules = set().union(*(imported_modules(code) for code in shipped_code(ps))) - SHIPPED_MODULES
     roots = {canonical(t) for t in STUDENT_TOOLS}
     for module in modules - set(sys.stdlib_module_names):
         roots |= {canonical(d) for d in by_module.get(module, [])}
@@ -134,7 +130,7 @@ def only_for_old_pythons(req: Requirement) -> bool:
     )
 
 
-def student_requirements() -> list[str]:
+def student_requirements(ps: ProblemSet) -> list[str]:
     """Pinned lines for the roots and everything they require, as this environment resolves them.
 
     Extras a requirement asks for (`jsonschema[format-nongpl]`) are followed; dependencies for other
@@ -142,7 +138,7 @@ def student_requirements() -> list[str]:
     repository pins them."""
     pins = repo_pins()
     needed, elsewhere = set(), {}
-    todo: list[tuple[str, frozenset[str]]] = [(name, frozenset()) for name in sorted(root_distributions())]
+    todo: list[tuple[str, frozenset[str]]] = [(name, frozenset()) for name in sorted(root_distributions(ps))]
     done = set()
     while todo:
         name, extras = todo.pop()
@@ -173,7 +169,7 @@ def conda_environment(needed: set[str]) -> str:
     lines = [
         "# The problem set's conda environment: `conda env create -f environment.yml`, `conda activate ps1`."
     ]
-    for line in (ps1.REPO_DIR / "environment.yml").read_text(encoding="utf-8").splitlines():
+    for line in (REPO_DIR / "environment.yml").read_text(encoding="utf-8").splitlines():
         item = line.strip()
         if line.startswith("#") or item.startswith("- pip:") or item.startswith("- -e"):
             continue
@@ -185,51 +181,61 @@ def conda_environment(needed: set[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _points_rows() -> str:
+def _points_rows(ps: ProblemSet) -> str:
     return "\n".join(
         f"| `{q.grade_id}` | {q.title} | {'by hand' if q.manual else 'automatically'} | {q.points:g} |"
-        for q in ps1.QUESTIONS
+        for q in ps.questions
     )
 
 
-def readme() -> str:
-    manual = sum(q.points for q in ps1.QUESTIONS if q.manual)
-    grace = f" (the first {ps1.GRACE_MINUTES} minutes count as on time)" if ps1.GRACE_MINUTES else ""
+def _file_rows(ps: ProblemSet) -> str:
+    """One README row per file handed out beside the notebook (PS1: its digits)."""
+    return "".join(
+        f"| `{name}` | data the notebook reads: keep it next to `{ps.notebook}` |\n"
+        for name in ps.files
+        if name != ps.notebook
+    )
+
+
+def readme(ps: ProblemSet) -> str:
+    manual = sum(q.points for q in ps.questions if q.manual)
+    late = ps.late
+    grace = f" (the first {late.grace_minutes} minutes count as on time)" if late.grace_minutes else ""
     return Template(README_TEMPLATE.read_text(encoding="utf-8")).substitute(
-        title=title(),
-        heading=heading(),
-        notebook=ps1.NOTEBOOK,
-        digits=ps1.DIGITS_FILE,
+        title=ps.notebook_id,
+        heading=heading(ps),
+        notebook=ps.notebook,
+        file_rows=_file_rows(ps),
         setup=SETUP_COMMAND,
         submit=SUBMIT_COMMAND,
-        zip_prefix=ps1.ZIP_PREFIX,
-        due=ps1.DUE_DATE,
-        percent=f"{ps1.PERCENT_PER_DAY:g}",
+        zip_prefix=ps.zip_prefix,
+        due=ps.due,
+        percent=f"{late.percent_per_day:g}",
         grace=grace,
-        max_days=ps1.MAX_LATE_DAYS,
-        points_rows=_points_rows(),
+        max_days=late.max_days,
+        points_rows=_points_rows(ps),
         manual=f"{manual:g}",
-        automatic=f"{ps1.TOTAL_POINTS - manual:g}",
-        total=f"{ps1.TOTAL_POINTS:g}",
+        automatic=f"{ps.total_points - manual:g}",
+        total=f"{ps.total_points:g}",
     )
 
 
-def handout_files(assignment_json: str) -> dict[str, bytes]:
+def handout_files(assignment_json: str, ps: ProblemSet) -> dict[str, bytes]:
     """Path inside the handout folder -> content: the whole handout.
 
     `assignment_json` is what submit checks against (`Assignment.to_json()` of the student package,
-    made by the caller from the release and PS1's spec)."""
-    requirements = student_requirements()
+    made by the caller from the release and the problem set's spec)."""
+    requirements = student_requirements(ps)
     needed = {canonical(Requirement(line).name) for line in requirements if ";" not in line}
-    files = {
-        ps1.NOTEBOOK: ps1.RELEASE_NOTEBOOK.read_bytes(),
-        ps1.DIGITS_FILE: (ps1.RELEASE_NOTEBOOK.parent / ps1.DIGITS_FILE).read_bytes(),
-        "edf.py": (ps1.REPO_DIR / "edf.py").read_bytes(),
+    release = release_notebook(ps)
+    files = {name: (release.parent / name).read_bytes() for name in ps.files}  # the notebook among them
+    files |= {
+        "edf.py": (REPO_DIR / "edf.py").read_bytes(),
         "requirements.txt": ("\n".join(requirements) + "\n").encode(),
         "environment.yml": conda_environment(needed).encode(),
-        "README.md": readme().encode(),
+        "README.md": readme(ps).encode(),
         "submit.py": LAUNCHER.format(
-            title=title(), notebook=ps1.NOTEBOOK, package=STUDENT_PACKAGE, facts=ASSIGNMENT_FILE
+            title=ps.notebook_id, notebook=ps.notebook, package=STUDENT_PACKAGE, facts=ASSIGNMENT_FILE
         ).encode(),
         f"{STUDENT_PACKAGE}/{ASSIGNMENT_FILE}": (assignment_json + "\n").encode(),
     }
@@ -259,18 +265,20 @@ def zip_bytes(files: dict[str, bytes], top: str) -> bytes:
     return buf.getvalue()
 
 
-def build(assignment_json: str, dist: Path = DIST_DIR) -> tuple[Path, Path]:
-    """Write `dist/PS1/` and `dist/PS1.zip` (replacing older ones); return both paths."""
-    files = handout_files(assignment_json)
+def build(assignment_json: str, dist: Path, ps: ProblemSet) -> tuple[Path, Path]:
+    """Write `dist/<notebook id>/` and its zip (PS1: `dist/PS1/`, `dist/PS1.zip`), replacing older
+    ones; return both paths."""
+    files = handout_files(assignment_json, ps)
     dist.mkdir(parents=True, exist_ok=True)
-    folder, archive = dist / title(), dist / f"{title()}.zip"
-    staging = Path(tempfile.mkdtemp(prefix=f".{title()}-", dir=dist))
+    title = ps.notebook_id
+    folder, archive = dist / title, dist / f"{title}.zip"
+    staging = Path(tempfile.mkdtemp(prefix=f".{title}-", dir=dist))
     staging.chmod(0o755)  # mkdtemp's folder is private; the handout is not
     try:
         for name, data in files.items():
             (staging / name).parent.mkdir(parents=True, exist_ok=True)
             (staging / name).write_bytes(data)
-        (staging / archive.name).write_bytes(zip_bytes(files, title()))
+        (staging / archive.name).write_bytes(zip_bytes(files, title))
         if folder.exists():
             shutil.rmtree(folder)
         (staging / archive.name).replace(archive)

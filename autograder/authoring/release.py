@@ -1,16 +1,15 @@
-"""The release notebook, the solution notebook and the jupytext pair, all made from the source notebook.
+"""The release notebook, the solution notebook and the jupytext pair, all made from a source notebook.
+
+Where each goes is autograder/repository.py's; for PS1:
 
 * `notebooks/PS1.ipynb` is nbgrader's `generate_assignment` applied to
-  `nbgrader_course/source/ps1/PS1.ipynb`: solutions replaced by stubs, hidden tests removed. It is
-  committed; a test checks it is current.
+  `nbgrader_course/source/ps1/PS1.ipynb`: solutions replaced by stubs, hidden tests removed, and the
+  problem set's other files (PS1's `digits.npz`) copied beside it. It is committed; a test checks it
+  is current.
 * `nbgrader_course/PS1.py` is the source notebook in jupytext's percent format (nbgrader metadata and
   cell ids kept), for reading and reviewing diffs. It lives outside `source/` because nbgrader copies
   every file of `source/ps1/` into the release. A test checks it matches the notebook.
 * `solutions/PS1_solution.ipynb` is the source notebook executed top to bottom (`--solution`).
-* `digits.npz`, Problem 3's data, is read by the notebook from its own folder. The one made from
-  scikit-learn is the grader's (`autograder/nbgrader_ext/digits.npz`); the release copies it into
-  `source/ps1/` (nbgrader then copies it into every release and every autograded folder) and beside
-  `notebooks/PS1.ipynb`. A test holds the copies equal to it.
 """
 
 from __future__ import annotations
@@ -25,27 +24,20 @@ import nbformat
 from nbclient import NotebookClient
 
 from autograder.course import grading_course
-from autograder.course.layout import Course
-from autograder.nbgrader_ext.digits import DIGITS_FILE
-from autograder.ps1 import (
-    ASSIGNMENT,
-    COURSE_DIR,
-    PAIRED_SCRIPT,
-    SOLUTION_NOTEBOOK,
-    SOURCE_DIR,
-    SOURCE_NOTEBOOK,
-)
+from autograder.course.layout import CONFIG_FILE, Course
+from autograder.problem_set import ProblemSet
+from autograder.repository import course_dir, paired_script, solution_notebook
 
 # Every cell's metadata, nbgrader's included; no notebook-level metadata, so the pair stays stable.
 PAIR_FORMAT = {"extension": ".py", "format_name": "percent"}
 
 
-def generate_release(tmpdir: str | Path) -> Path:
-    """`generate_assignment` on a copy of the course under `tmpdir`; return the release notebook."""
-    original, course = Course(COURSE_DIR), Course(Path(tmpdir) / "course")
-    shutil.copytree(original.sources, course.sources)
-    shutil.copy2(original.config_file, course.config_file)
-    result = grading_course.api(course.root).generate_assignment(ASSIGNMENT, force=True, create=True)
+def generate_release(tmpdir: str | Path, ps: ProblemSet) -> Path:
+    """`generate_assignment` of `ps` on a copy of it under `tmpdir`; return the release notebook."""
+    course = Course(Path(tmpdir) / "course")
+    shutil.copytree(ps.folder, course.sources / ps.id)
+    shutil.copy2(course_dir() / CONFIG_FILE, course.config_file)
+    result = grading_course.api(course.root).generate_assignment(ps.id, force=True, create=True)
     if not result["success"]:
         raise RuntimeError("nbgrader generate_assignment failed:\n" + result.get("log", ""))
     return course.release_notebook
@@ -57,7 +49,7 @@ def comparable(path: str | Path) -> list[tuple]:
     return [(c.get("id"), c.cell_type, c.source, dict(c.metadata)) for c in nb.cells]
 
 
-def paired_text(notebook: str | Path = SOURCE_NOTEBOOK) -> str:
+def paired_text(notebook: str | Path) -> str:
     """The notebook as a jupytext percent script, with every cell's metadata (ids included)."""
     nb = jupytext.read(notebook)
     nb.metadata.setdefault("jupytext", {}).update(
@@ -66,18 +58,19 @@ def paired_text(notebook: str | Path = SOURCE_NOTEBOOK) -> str:
     return jupytext.writes(nb, fmt=PAIR_FORMAT)
 
 
-def read_pair(path: Path = PAIRED_SCRIPT) -> nbformat.NotebookNode:
-    """The pair read back as a notebook. Percent scripts carry no cell ids; every PS1 cell's id is
-    its nbgrader grade_id (a test holds the source to that), so the ids come back from the metadata."""
+def read_pair(path: Path) -> nbformat.NotebookNode:
+    """The pair read back as a notebook. Percent scripts carry no cell ids; a graded cell's id is its
+    nbgrader grade_id (a test holds PS1's source to that), so the ids come back from the metadata."""
     nb = jupytext.read(path)
     for cell in nb.cells:
         cell.id = cell.metadata.get("nbgrader", {}).get("grade_id", cell.get("id"))
     return nb
 
 
-def write_pair(target: Path = PAIRED_SCRIPT) -> Path:
-    """Rewrite the jupytext pair of the source notebook."""
-    target.write_text(paired_text(), encoding="utf-8")
+def write_pair(ps: ProblemSet) -> Path:
+    """Rewrite the jupytext pair of the problem set's source notebook."""
+    target = paired_script(ps)
+    target.write_text(paired_text(ps.source_notebook), encoding="utf-8")
     return target
 
 
@@ -90,24 +83,20 @@ def execute_notebook(path: str | Path, timeout: int = 300) -> tuple[nbformat.Not
     return nb, time.perf_counter() - start
 
 
-def write_solution(target: Path = SOLUTION_NOTEBOOK) -> float:
+def write_solution(ps: ProblemSet) -> float:
     """Execute the source notebook and save it as the instructor's solution; return the run time."""
-    nb, seconds = execute_notebook(SOURCE_NOTEBOOK)
+    nb, seconds = execute_notebook(ps.source_notebook)
+    target = solution_notebook(ps)
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, target)
     return seconds
 
 
-def write_source_data(folder: Path = SOURCE_DIR) -> Path:
-    """Copy the grader's digits file into the source assignment folder, where nbgrader finds it."""
-    return Path(shutil.copyfile(DIGITS_FILE, folder / DIGITS_FILE.name))
-
-
-def write_release(target: Path) -> Path:
+def write_release(ps: ProblemSet, target: Path) -> Path:
     """Generate the release in a temporary course and copy its files (the notebook as `target`, the
-    data beside it)."""
-    with tempfile.TemporaryDirectory(prefix="ps1-release-") as tmp:
-        notebook = generate_release(tmp)
+    problem set's other files beside it)."""
+    with tempfile.TemporaryDirectory(prefix="release-") as tmp:
+        notebook = generate_release(tmp, ps)
         target.parent.mkdir(parents=True, exist_ok=True)
         for path in sorted(notebook.parent.iterdir()):
             shutil.copyfile(path, target if path == notebook else target.parent / path.name)

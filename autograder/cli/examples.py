@@ -1,21 +1,22 @@
-"""`ps1 examples`: rebuild the sample zips of nbgrader_course/examples (and times.csv)."""
+"""`ps1 examples`: rebuild a problem set's sample zips, times.csv and hand-grading sheets."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from autograder import problem_set
 from autograder.authoring.examples import build
-from autograder.cli.parsing import command_parser
-from autograder.ps1 import EXAMPLES_DIR
+from autograder.cli.parsing import add_assignment, chosen_problem_set, command_parser
+from autograder.repository import examples_dir
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = command_parser("examples", __doc__)
-    parser.add_argument("--source", type=Path, help="another source assignment folder (default: PS1's)")
-    parser.add_argument(
-        "--out", type=Path, default=EXAMPLES_DIR, help=f"output folder (default {EXAMPLES_DIR})"
-    )
+    add_assignment(parser)
+    parser.add_argument("--source", type=Path, help="a problem set folder elsewhere (tests)")
+    parser.add_argument("--out", type=Path, help="output folder (default nbgrader_course/examples/<id>)")
     args = parser.parse_args(argv)
-    for path in build(args.out, args.source):
+    ps = problem_set.load(args.source) if args.source else chosen_problem_set(args)
+    for path in build(args.out or examples_dir(ps), ps):
         print(path)
     return 0

@@ -14,7 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from autograder.cli.parsing import add_assignment, check_assignment, command_parser
+from autograder.cli.folder_arguments import add_folder_arguments, checked_folder
+from autograder.cli.parsing import command_parser
 from autograder.course.layout import folder
 from autograder.errors import InputError
 from autograder.results import canvas, report
@@ -24,14 +25,11 @@ from autograder.results.grades_table import GradesRow, graded_state
 
 def main(argv: list[str] | None = None) -> int:
     parser = command_parser("export", __doc__)
-    parser.add_argument("out", type=Path, help="the --out folder of `ps1 grade`")
-    add_assignment(parser)
+    add_folder_arguments(parser)
     _add_canvas_options(parser)
     args = parser.parse_args(argv)
     roster = None
-    graded_state(args.out)  # a folder never graded: one line, before anything is read
-    ps = folder(args.out).course.problem_set
-    check_assignment(ps, args.assignment, args.out)
+    ps = folder(checked_folder(args)).course.problem_set
     if args.canvas:
         try:  # before anything is written: a bad roster leaves every file as it was
             roster = canvas.read_roster(args.canvas, ps, match_by=args.match_by, column=args.canvas_column)

@@ -7,16 +7,16 @@ and the status, as grades.csv does, and still no hidden test. `ps1 export` and `
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from autograder.cli.folder_arguments import add_folder_arguments, checked_folder
 from autograder.cli.parsing import command_parser
 from autograder.results.feedback_pages import refresh
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = command_parser("feedback", __doc__)
-    parser.add_argument("out", type=Path, help="the --out folder of `ps1 grade`")
+    add_folder_arguments(parser)
     args = parser.parse_args(argv)
+    checked_folder(args)
     rows, pages = refresh(args.out)
     for page in pages:
         print(page)

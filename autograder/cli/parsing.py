@@ -8,11 +8,16 @@ from pathlib import Path
 from typing import NoReturn
 
 from autograder import problem_set
-from autograder.errors import InputError
 from autograder.problem_set import ProblemSet
-from autograder.ps1 import COURSE_DIR
+from autograder.repository import course_dir
 
-PROGRAM = "ps1"  # the console script of pyproject's [project.scripts]; `python -m autograder` is the same
+SCRIPTS = ("grader", "ps1")  # pyproject's [project.scripts]: the course tool, and its alias for PS1
+
+
+def program() -> str:
+    """The name the command was called by (`python -m autograder` is the course tool's)."""
+    name = Path(sys.argv[0]).name
+    return name if name in SCRIPTS else SCRIPTS[0]
 
 
 class CommandParser(argparse.ArgumentParser):
@@ -24,9 +29,9 @@ class CommandParser(argparse.ArgumentParser):
 
 
 def command_parser(command: str, doc: str | None) -> CommandParser:
-    """The parser of `ps1 <command>`, described by the first line of the command module's docstring."""
+    """The parser of `grader <command>`, described by the first line of the command module's docstring."""
     first = (doc or "").strip().splitlines()[0] if doc else None
-    return CommandParser(prog=f"{PROGRAM} {command}", description=first)
+    return CommandParser(prog=f"{program()} {command}", description=first)
 
 
 def positive_int(text: str) -> int:
@@ -45,16 +50,10 @@ def add_assignment(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--assignment",
         metavar="ID",
-        help=f"the problem set, a folder of {COURSE_DIR.name}/source/ (default: the only one)",
+        help=f"the problem set, a folder of {course_dir().name}/source/ (default: the only one)",
     )
 
 
 def chosen_problem_set(args: argparse.Namespace) -> ProblemSet:
     """The problem set `--assignment` names, or the course's only one (InputError, one line, if not)."""
-    return problem_set.select(COURSE_DIR, args.assignment)
-
-
-def check_assignment(ps: ProblemSet, wanted: str | None, out: Path) -> None:
-    """A grading folder holds one problem set: `--assignment`, when given, must name it."""
-    if wanted is not None and wanted != ps.id:
-        raise InputError(f"{out} is the grading folder of {ps.id!r}, not {wanted!r}: give that folder")
+    return problem_set.select(course_dir(), args.assignment)

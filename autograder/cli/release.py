@@ -1,29 +1,31 @@
-"""`ps1 release` (`make release`): regenerate what is made from the source notebook.
+"""`ps1 release` (`make release`): regenerate what is made from a problem set's source notebook.
 
-Copies Problem 3's data file from the grader's package into the source folder, then writes
-`notebooks/PS1.ipynb` (the student's release, the data file beside it) and `nbgrader_course/PS1.py`
-(the jupytext pair for review); with `--solution` also re-executes `solutions/PS1_solution.ipynb`.
+Writes the student's release notebook with the problem set's other files beside it (PS1's:
+`notebooks/PS1.ipynb` and `digits.npz`) and the jupytext pair for review (`nbgrader_course/PS1.py`);
+with `--solution` also re-executes the solution notebook (`solutions/PS1_solution.ipynb`). Where each
+goes: autograder/repository.py.
 """
 
 from __future__ import annotations
 
-from autograder.authoring.release import write_pair, write_release, write_solution, write_source_data
-from autograder.cli.parsing import command_parser
-from autograder.ps1 import PAIRED_SCRIPT, RELEASE_NOTEBOOK, REPO_DIR, SOLUTION_NOTEBOOK
+from autograder.authoring.release import write_pair, write_release, write_solution
+from autograder.cli.parsing import add_assignment, chosen_problem_set, command_parser
+from autograder.repository import course_dir, release_notebook, solution_notebook
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = command_parser("release", __doc__)
+    add_assignment(parser)
     parser.add_argument(
         "--solution", action="store_true", help="also re-execute the solution notebook into solutions/"
     )
     args = parser.parse_args(argv)
-    print(f"data: {write_source_data().relative_to(REPO_DIR)}")
-    write_release(RELEASE_NOTEBOOK)
-    print(f"release: {RELEASE_NOTEBOOK.relative_to(REPO_DIR)} and the files beside it")
-    write_pair()
-    print(f"jupytext pair: {PAIRED_SCRIPT.relative_to(REPO_DIR)}")
+    ps = chosen_problem_set(args)
+    root = course_dir().parent
+    target = write_release(ps, release_notebook(ps))
+    print(f"release: {target.relative_to(root)} and the files beside it")
+    print(f"jupytext pair: {write_pair(ps).relative_to(root)}")
     if args.solution:
-        seconds = write_solution()
-        print(f"solution: {SOLUTION_NOTEBOOK.relative_to(REPO_DIR)} (executed in {seconds:.1f} s)")
+        seconds = write_solution(ps)
+        print(f"solution: {solution_notebook(ps).relative_to(root)} (executed in {seconds:.1f} s)")
     return 0

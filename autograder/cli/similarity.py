@@ -9,17 +9,17 @@ other students are still compared, and the command then exits with status 2.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
+from autograder.cli.folder_arguments import add_folder_arguments, checked_folder
 from autograder.cli.parsing import command_parser
 from autograder.similarity.report import read_class, write_report
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = command_parser("similarity", __doc__)
-    parser.add_argument("out", type=Path, help="the --out folder of `ps1 grade`")
+    add_folder_arguments(parser)
     args = parser.parse_args(argv)
-    out = args.out.resolve()
+    out = checked_folder(args).resolve()
     found = read_class(out)
     index = write_report(out, found)
     print(f"compared {len(found.students)} students; report: {index}")

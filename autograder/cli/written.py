@@ -14,18 +14,17 @@ from __future__ import annotations
 import contextlib
 import secrets
 import signal
-from pathlib import Path
 
 import tornado.httpserver
 import tornado.ioloop
 import tornado.netutil
 
+from autograder.cli.folder_arguments import add_folder_arguments, checked_folder
 from autograder.cli.parsing import command_parser
 from autograder.course import grading_course as cd
 from autograder.course.layout import folder
 from autograder.course.run_lock import run_lock
 from autograder.results import rubric_grades
-from autograder.results.grades_table import graded_state
 from autograder.written.server import application, check_rubrics
 
 HOST = "127.0.0.1"  # never another interface: the page shows students' work
@@ -33,11 +32,10 @@ HOST = "127.0.0.1"  # never another interface: the page shows students' work
 
 def main(argv: list[str] | None = None) -> int:
     parser = command_parser("written", __doc__)
-    parser.add_argument("out", type=Path, help="the --out folder of `ps1 grade`")
+    add_folder_arguments(parser)
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free one)")
     args = parser.parse_args(argv)
-    out = args.out.resolve()
-    graded_state(out)  # a folder never graded: one line, exit status 2
+    out = checked_folder(args).resolve()  # a folder never graded: one line, exit status 2
     with run_lock(out):  # brief: bring an older folder up to date, scores up to the current rubric
         if cd.upgrade(out):
             print(f"note: {out} was made by an older version: its configuration was rebuilt, grades kept")

@@ -32,8 +32,8 @@ from autograder.course.layout import (
 from autograder.machine_cache import cache_dir
 from autograder.nbgrader_ext.feedback_math import install_mathjax
 from autograder.problem_set import SPEC_FILE, ProblemSet, load, select
-from autograder.ps1 import COURSE_DIR
 from autograder.replace_file import replacing
+from autograder.repository import course_dir
 
 DEFAULT_DB = GRADEBOOK_FILE
 
@@ -142,12 +142,12 @@ def source_dir(course: Path) -> Path:
     """The source assignment folder the course was prepared from (`--source`, else the repository's
     folder of the course's problem set)."""
     given = _stamp(course).get("source")
-    return Path(given) if given else COURSE_DIR / "source" / Course(Path(course)).problem_set.id
+    return Path(given) if given else course_dir() / "source" / Course(Path(course)).problem_set.id
 
 
 def default_source() -> Path:
     """The repository course's only problem set folder (InputError when there are several)."""
-    return select(COURSE_DIR).folder
+    return select(course_dir()).folder
 
 
 def given_db_line(course: Path) -> str | None:

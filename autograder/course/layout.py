@@ -46,7 +46,7 @@ from traitlets.config.loader import PyFileConfigLoader
 
 from autograder import problem_set
 from autograder.problem_set import ProblemSet
-from autograder.ps1 import GRADEBOOK_FILE
+from autograder.repository import GRADEBOOK_FILE
 
 CONFIG_FILE = "nbgrader_config.py"
 TIMESTAMP_FILE = "timestamp.txt"

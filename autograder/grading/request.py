@@ -15,14 +15,14 @@ from pathlib import Path
 from autograder import problem_set
 from autograder.deadlines import parse_time
 from autograder.problem_set import ProblemSet
-from autograder.ps1 import COURSE_DIR
+from autograder.repository import course_dir
 
 DEFAULT_OUT = Path("grading")
 
 
 def only_problem_set() -> ProblemSet:
     """The course's problem set when it has only one (else InputError: choose with --assignment)."""
-    return problem_set.select(COURSE_DIR)
+    return problem_set.select(course_dir())
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,7 @@ from autograder.nbgrader_ext.sandbox_kernel import (
     kernel_env,
     probe_bwrap,
 )
-from autograder.ps1 import GRADEBOOK_FILE
+from autograder.repository import GRADEBOOK_FILE
 
 LAUNCHER = Path(__file__).with_name("sandbox_kernel.py")
 KERNEL_NAME = "edf-sandbox"

@@ -196,7 +196,7 @@ def export(out: Path) -> list[GradesRow]:
     out = Path(out).resolve()
     state = graded_state(out)
     ps = GradingFolder(out).course.problem_set
-    due = parse_time(state.due or ps.due)
+    due = parse_time(state.due or ps.due, zone=ps.timezone)
     extended = extensions.load(out, due)
     rubrics = rubrics_of(out)
     with cd.gradebook(GradingFolder(out).course.root) as gb:

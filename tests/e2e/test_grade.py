@@ -32,7 +32,8 @@ from autograder.nbgrader_ext.feedback import strip_hidden
 from autograder.ps1 import ASSIGNMENT, COURSE_DIR, NOTEBOOK
 
 pytestmark = pytest.mark.slow
-EXAMPLES = COURSE_DIR / "examples"
+EXAMPLES = COURSE_DIR / "examples" / ASSIGNMENT
+EXAMPLE_ZIPS = make_examples.examples(ps1.PROBLEM_SET)
 
 
 def _tree_digest(root: Path) -> str:
@@ -89,7 +90,7 @@ def _hostile(folder: Path, tests: list[str]) -> dict[str, str]:
     (folder / "PS1_NotAZip.zip").write_text("I forgot to zip it\n")
     # An older, partial hand-in of Ada under another spelling of her name: the later zip counts.
     shutil.copy(EXAMPLES / "PS1_AlanTuring.zip", folder / "PS1_Ada Lovelace.zip")
-    names = [p.name for p in folder.iterdir() if p.name not in make_examples.EXAMPLES and p.suffix == ".zip"]
+    names = [p.name for p in folder.iterdir() if p.name not in EXAMPLE_ZIPS and p.suffix == ".zip"]
     times = {n: "2017-01-12 08:00 America/Chicago" for n in names}
     times["PS1_Ada Lovelace.zip"] = "2017-01-10 08:00 America/Chicago"
     return times
@@ -143,10 +144,10 @@ def auto_total(cells: tuple[ps1.Question, ...]) -> float:
 
 def test_make_examples_is_reproducible_and_committed_zips_fit_the_notebook(tmp_path: Path) -> None:
     """Zips are rebuilt byte for byte; the committed ones carry the current notebook's graded cells."""
-    make_examples.build(tmp_path / "a")
-    make_examples.build(tmp_path / "b")
+    make_examples.build(tmp_path / "a", ps1.PROBLEM_SET)
+    make_examples.build(tmp_path / "b", ps1.PROBLEM_SET)
     csvs = ["times.csv", "extensions.csv", "manual_grades.csv"]
-    for name in [*make_examples.EXAMPLES, *csvs]:
+    for name in [*EXAMPLE_ZIPS, *csvs]:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     for name in csvs:
         assert (tmp_path / "a" / name).read_bytes() == (EXAMPLES / name).read_bytes(), name
@@ -157,7 +158,7 @@ def test_make_examples_is_reproducible_and_committed_zips_fit_the_notebook(tmp_p
         return [c["metadata"]["nbgrader"]["grade_id"] for c in nb["cells"] if "nbgrader" in c["metadata"]]
 
     assert ids(EXAMPLES / "PS1_AdaLovelace.zip") == ids(tmp_path / "a" / "PS1_AdaLovelace.zip"), (
-        "nbgrader_course/examples is stale: run python -m autograder examples"
+        "nbgrader_course/examples/ps1 is stale: run python -m autograder examples"
     )
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from autograder import ps1
 from autograder.authoring.examples import kill_kernel
 from autograder.cli import submit as submit_cli
 from autograder.ps1 import DIGITS_FILE, EXAMPLES_DIR, NOTEBOOK, RELEASE_NOTEBOOK, ZIP_PREFIX
@@ -24,7 +25,7 @@ from autograder.student.submit import Checked, SubmitError
 
 EXAMPLES = EXAMPLES_DIR
 RELEASE = RELEASE_NOTEBOOK
-PS1 = submit_cli.assignment()
+PS1 = submit_cli.assignment(ps1.PROBLEM_SET)
 
 
 def _example(name: str) -> dict:

@@ -389,7 +389,7 @@ def test_a_click_reaches_its_student_when_a_grading_run_adds_students_meanwhile(
 
 
 def test_the_rubric_reaches_no_release_and_no_worker(graded: Path, tmp_path: Path) -> None:
-    release = generate_release(tmp_path)
+    release = generate_release(tmp_path, PROBLEM_SET)
     assert not (release.parent / RUBRIC_NAME).exists()
     assert not list(GradingFolder(graded).course.root.glob(f"source/**/{RUBRIC_NAME}"))
     assert not list(GradingFolder(graded).template.root.rglob(RUBRIC_NAME))

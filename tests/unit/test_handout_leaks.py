@@ -25,6 +25,8 @@ from autograder.nbgrader_ext import checks, digits, probe, probe_result, probe_s
 from autograder.problem_set import SPEC_FILE
 from autograder.student.assignment import Assignment
 
+PS = ps1.PROBLEM_SET
+
 BEGIN = re.compile(r"^\s*###\s*BEGIN (SOLUTION|HIDDEN TESTS)\s*$")
 END = re.compile(r"^\s*###\s*END (SOLUTION|HIDDEN TESTS)\s*$")
 MIN_CHARS = 20
@@ -32,7 +34,7 @@ MIN_CHARS = 20
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    return handout.build(assignment().to_json(), tmp_path_factory.mktemp("dist"))
+    return handout.build(assignment(PS).to_json(), tmp_path_factory.mktemp("dist"), PS)
 
 
 def _split_source() -> tuple[set[str], str]:
@@ -121,7 +123,7 @@ def test_the_handout_is_exactly_what_a_student_needs(built: tuple[Path, Path]) -
 
 
 def test_the_zip_is_reproducible(built: tuple[Path, Path], tmp_path: Path) -> None:
-    _, again = handout.build(assignment().to_json(), tmp_path)
+    _, again = handout.build(assignment(PS).to_json(), tmp_path, PS)
     assert again.read_bytes() == built[1].read_bytes()
 
 
@@ -181,13 +183,13 @@ def test_student_requirements_are_the_repository_pins(built: tuple[Path, Path]) 
 
 
 def test_no_shipped_code_needs_scikit_learn_or_playwright() -> None:
-    imported = set().union(*(handout.imported_modules(code) for code in handout.shipped_code()))
+    imported = set().union(*(handout.imported_modules(code) for code in handout.shipped_code(PS)))
     assert not {"sklearn", "scipy", "playwright"} & imported
 
 
 def test_the_leak_search_finds_a_leak(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Built from the source notebook by mistake, the handout fails the search: the checks can fail."""
-    monkeypatch.setattr(ps1, "RELEASE_NOTEBOOK", ps1.SOURCE_NOTEBOOK)
-    folder, _ = handout.build(assignment().to_json(), tmp_path)
+    monkeypatch.setattr(handout, "release_notebook", lambda ps: ps.source_notebook)
+    folder, _ = handout.build(assignment(PS).to_json(), tmp_path, PS)
     text = _texts(folder)[ps1.NOTEBOOK]
     assert sum(line in text for line in _split_source()[0]) == len(_split_source()[0])

@@ -14,11 +14,11 @@ def _cells(nb: nbformat.NotebookNode) -> list[tuple]:
 
 def test_the_pair_reads_back_as_the_source_notebook_with_its_cell_ids() -> None:
     source = nbformat.read(SOURCE_NOTEBOOK, as_version=4)
-    paired = read_pair()
+    paired = read_pair(PAIRED_SCRIPT)
     assert [c[0] for c in _cells(paired)] == [c[0] for c in _cells(source)]
     for theirs, ours in zip(_cells(paired), _cells(source)):
         assert theirs == ours, f"cell {ours[0]} differs: run `make release`"
 
 
 def test_the_committed_pair_is_current() -> None:
-    assert PAIRED_SCRIPT.read_text(encoding="utf-8") == paired_text(), "run `make release`"
+    assert PAIRED_SCRIPT.read_text(encoding="utf-8") == paired_text(SOURCE_NOTEBOOK), "run `make release`"

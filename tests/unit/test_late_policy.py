@@ -35,12 +35,12 @@ def test_grace_minutes() -> None:
 
 
 def test_penalty_is_percent_of_total_per_day_and_zero_past_max() -> None:
-    assert late_penalty(80, 0) == 0
-    assert late_penalty(80, 1) == pytest.approx(8)
-    assert late_penalty(80, 2) == pytest.approx(16)
-    assert late_penalty(80, 3) == pytest.approx(24)
-    assert late_penalty(80, 4) == 80  # not accepted
-    assert late_policy.too_late(4) and not late_policy.too_late(3)
+    assert late_penalty(80, 0, 10, max_days=3) == 0
+    assert late_penalty(80, 1, 10, max_days=3) == pytest.approx(8)
+    assert late_penalty(80, 2, 10, max_days=3) == pytest.approx(16)
+    assert late_penalty(80, 3, 10, max_days=3) == pytest.approx(24)
+    assert late_penalty(80, 4, 10, max_days=3) == 80  # not accepted
+    assert late_policy.too_late(4, 3) and not late_policy.too_late(3, 3)
 
 
 def test_defaults_match_the_course() -> None:
@@ -83,6 +83,7 @@ def test_plugin_is_an_nbgrader_late_plugin() -> None:
 
     cfg = Config()
     cfg.AssignLatePenalties.plugin_class = "autograder.nbgrader_ext.late_policy.PercentPerDayLatePenalty"
+    cfg.PercentPerDayLatePenalty.percent_per_day, cfg.PercentPerDayLatePenalty.max_days = 10.0, 3
     pre = AssignLatePenalties(config=cfg)
     pre.init_plugin()
     assert isinstance(pre.plugin_inst, PercentPerDayLatePenalty)
