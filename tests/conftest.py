@@ -21,7 +21,7 @@ from helpers.nbgrader_cli import autograde, scores, submit
 
 from autograder import ps1
 from autograder.authoring.release import generate_release
-from autograder.ps1 import COURSE_DIR, QUESTIONS, SOLUTION_NOTEBOOK, SOURCE_NOTEBOOK
+from autograder.ps1 import COURSE_DIR, EXAMPLES_DIR, QUESTIONS, SOLUTION_NOTEBOOK, SOURCE_NOTEBOOK
 
 
 def _ell_prime(x: float) -> float:
@@ -145,7 +145,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
 
 def copy_examples(folder: Path, students: list[str]) -> Path:
     """A folder of zips: the bundled examples of these students, with the examples' times.csv."""
-    examples = COURSE_DIR / "examples"
+    examples = EXAMPLES_DIR
     folder.mkdir(parents=True)
     for student in students:
         shutil.copy(examples / f"PS1_{student}.zip", folder)
