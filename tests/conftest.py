@@ -21,7 +21,7 @@ from helpers.nbgrader_cli import autograde, scores, submit
 
 from autograder import ps1
 from autograder.authoring.release import generate_release
-from autograder.ps1 import COURSE_DIR, EXAMPLES_DIR, QUESTIONS, SOLUTION_NOTEBOOK, SOURCE_NOTEBOOK
+from autograder.ps1 import EXAMPLES_DIR, QUESTIONS, SOLUTION_NOTEBOOK, SOURCE_NOTEBOOK
 
 
 def _ell_prime(x: float) -> float:
