@@ -1,13 +1,14 @@
 """Problem 3's data file, made once from scikit-learn: `python -m autograder.authoring.digits_file`.
 
-`autograder/nbgrader_ext/digits.npz` holds scikit-learn's 8x8 digits (the UCI set, 1797 images)
+`nbgrader_course/source/ps1/digits.npz` holds scikit-learn's 8x8 digits (the UCI set, 1797 images)
 split into training and test sets with the references of PS1's spec (test share, seed, stratified
 by label). Four arrays: `train_images`, `test_images` (uint8 pixel values 0..16, one image a row of
 64) and `train_labels`, `test_labels` (int64 classes 0..9). The notebook's p3_data cell divides the
 images by 16, which gives exactly the float64 arrays `load_digits().data / 16.0` gave.
 
-The grader reads this file from the package (`digits.digits_split`); `ps1 release` copies it beside
-the source and the release notebook, and the handout ships it. Only this module and the test that
+It lives in PS1's folder: nbgrader copies it beside every released and autograded notebook, the outside
+checks read it there (`outside_checks/digits.py`), `ps1 release` copies it beside the release notebook,
+and the handout ships that copy. Only this module and the test that
 holds the file to scikit-learn (tests/unit/test_digits_file.py) import scikit-learn: the students, the
 notebook and the grader never need it.
 """
@@ -21,8 +22,9 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 from autograder import ps1
-from autograder.nbgrader_ext.digits import DIGITS_FILE
 from autograder.replace_file import replacing
+
+DIGITS_FILE = ps1.SOURCE_DIR / ps1.DIGITS_FILE  # Problem 3's data, in PS1's folder
 
 
 def sklearn_split() -> dict[str, np.ndarray]:

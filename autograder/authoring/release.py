@@ -8,9 +8,9 @@
   every file of `source/ps1/` into the release. A test checks it matches the notebook.
 * `solutions/PS1_solution.ipynb` is the source notebook executed top to bottom (`--solution`).
 * `digits.npz`, Problem 3's data, is read by the notebook from its own folder. The one made from
-  scikit-learn is the grader's (`autograder/nbgrader_ext/digits.npz`); the release copies it into
-  `source/ps1/` (nbgrader then copies it into every release and every autograded folder) and beside
-  `notebooks/PS1.ipynb`. A test holds the copies equal to it.
+  scikit-learn is `source/ps1/digits.npz`, which the outside checks read too (nbgrader copies it into
+  every release and every autograded folder); the release copies it beside `notebooks/PS1.ipynb`. A
+  test holds the copy equal to it.
 """
 
 from __future__ import annotations
@@ -26,13 +26,11 @@ from nbclient import NotebookClient
 
 from autograder.course import grading_course
 from autograder.course.layout import Course
-from autograder.nbgrader_ext.digits import DIGITS_FILE
 from autograder.ps1 import (
     ASSIGNMENT,
     COURSE_DIR,
     PAIRED_SCRIPT,
     SOLUTION_NOTEBOOK,
-    SOURCE_DIR,
     SOURCE_NOTEBOOK,
 )
 
@@ -96,11 +94,6 @@ def write_solution(target: Path = SOLUTION_NOTEBOOK) -> float:
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, target)
     return seconds
-
-
-def write_source_data(folder: Path = SOURCE_DIR) -> Path:
-    """Copy the grader's digits file into the source assignment folder, where nbgrader finds it."""
-    return Path(shutil.copyfile(DIGITS_FILE, folder / DIGITS_FILE.name))
 
 
 def write_release(target: Path) -> Path:

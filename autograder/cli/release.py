@@ -1,13 +1,13 @@
 """`ps1 release` (`make release`): regenerate what is made from the source notebook.
 
-Copies Problem 3's data file from the grader's package into the source folder, then writes
-`notebooks/PS1.ipynb` (the student's release, the data file beside it) and `nbgrader_course/PS1.py`
-(the jupytext pair for review); with `--solution` also re-executes `solutions/PS1_solution.ipynb`.
+Writes `notebooks/PS1.ipynb` (the student's release, Problem 3's data file from the source folder beside
+it) and `nbgrader_course/PS1.py` (the jupytext pair for review); with `--solution` also re-executes
+`solutions/PS1_solution.ipynb`.
 """
 
 from __future__ import annotations
 
-from autograder.authoring.release import write_pair, write_release, write_solution, write_source_data
+from autograder.authoring.release import write_pair, write_release, write_solution
 from autograder.cli.parsing import command_parser
 from autograder.ps1 import PAIRED_SCRIPT, RELEASE_NOTEBOOK, REPO_DIR, SOLUTION_NOTEBOOK
 
@@ -18,7 +18,6 @@ def main(argv: list[str] | None = None) -> int:
         "--solution", action="store_true", help="also re-execute the solution notebook into solutions/"
     )
     args = parser.parse_args(argv)
-    print(f"data: {write_source_data().relative_to(REPO_DIR)}")
     write_release(RELEASE_NOTEBOOK)
     print(f"release: {RELEASE_NOTEBOOK.relative_to(REPO_DIR)} and the files beside it")
     write_pair()

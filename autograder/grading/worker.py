@@ -41,12 +41,12 @@ from autograder.grading.jobs import (
     result_messages,
     scratch_root,
 )
-from autograder.nbgrader_ext import digits, limit_notes
+from autograder.nbgrader_ext import checks_module, limit_notes
 from autograder.nbgrader_ext.checks import AppendProbe, ApplyOutsideChecks
 from autograder.nbgrader_ext.feedback_html import FeedbackHTMLExporter
 from autograder.nbgrader_ext.sandbox import SandboxedExecute, SandboxedKernelManager, font_list, sandbox_mode
 from autograder.nbgrader_ext.sandbox_kernel import Limits
-from autograder.ps1 import ASSIGNMENT, NOTEBOOK_ID
+from autograder.ps1 import ASSIGNMENT, NOTEBOOK_ID, PROBLEM_SET
 from autograder.results import feedback_pages
 from autograder.results.grades_table import GradesRow, row_from_scores
 
@@ -54,13 +54,14 @@ from autograder.results.grades_table import GradesRow, row_from_scores
 def warm_up() -> str:
     """Load what every job needs, then freeze everything made so far, so no garbage collection during
     a job walks it (in the coordinator before it forks local workers, and as each worker's first
-    task): the digits test split of Problem 3's outside check (a shipped file) and the kernels' font
-    list. Returns the worker's sandbox mode.
+    task): the problem set's outside checks (their module, and its `warm_up`: data it reads) and the
+    kernels' font list. Returns the worker's sandbox mode.
 
     Rendering a first feedback page here too was measured and dropped: it delayed the first jobs more
     than it saved them (benchmarks/README.md)."""
     limit_threads()
-    digits.digits_test_set()
+    checks = PROBLEM_SET.folder / PROBLEM_SET.checks_name if PROBLEM_SET.checks_name else None
+    checks_module.warm_up(checks, PROBLEM_SET.references)
     font_list()
     gc.freeze()
     return sandbox_mode()

@@ -603,7 +603,7 @@ def build_catalog(
         REPO_DIR / "edf.py",
         code / "grading" / "coordinator.py",
         code / "nbgrader_ext" / "checks.py",
-        code / "nbgrader_ext" / "reference_math.py",
+        SOURCE_DIR / "outside_checks" / "reference_math.py",
     ]
     lim = Limits()
     memory = rf"memory: the notebook hit the sandbox's limit of {lim.memory_bytes >> 20:,} MiB"
