@@ -181,14 +181,14 @@ def judge(probe: Probe, cell: NotebookNode | None) -> dict[str, Outcome]:
     verdicts = probe.module.judge(probe.drawn, result, missing, probe.references)
     if not isinstance(verdicts, dict) or not all(_is_verdict(v) for v in verdicts.values()):
         raise TypeError(f"{probe.module.__file__}: judge() must return {{grade_id: (passed, detail)}}")
-    return {str(q): Outcome(*v) for q, v in verdicts.items()}
+    return {str(q): Outcome(bool(v[0]), v[1]) for q, v in verdicts.items()}
 
 
 def _is_verdict(value: Any) -> bool:
     return (
         isinstance(value, tuple)
         and len(value) == 2
-        and isinstance(value[0], bool)
+        and isinstance(value[0], bool | np.bool_)
         and isinstance(value[1], str)
     )
 
