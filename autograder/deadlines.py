@@ -24,11 +24,11 @@ def parse_time(text: str, *, zone: str) -> datetime:
         when = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
         raise InputError(
-            f"cannot read the time {text!r}: use e.g. '2017-01-12 12:00 America/Chicago'"
+            f"cannot read the time {text!r}: use e.g. '2024-05-01 17:00 {zone}'"
         ) from exc
     if when.tzinfo is None:
         try:
             when = when.replace(tzinfo=ZoneInfo(zone))
         except (ValueError, KeyError) as exc:  # ZoneInfoNotFoundError is a KeyError
-            raise InputError(f"unknown time zone {zone!r}: use e.g. 'America/Chicago' or 'UTC'") from exc
+            raise InputError(f"unknown time zone {zone!r}: use e.g. 'Europe/Berlin' or 'UTC'") from exc
     return when.astimezone(UTC)

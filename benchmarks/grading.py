@@ -68,7 +68,9 @@ from nbgrader.api import Gradebook
 from traitlets.config import Config
 
 from autograder.nbgrader_ext.checks import METADATA_KEY
-from autograder.ps1 import COURSE_DIR, SOLUTION_NOTEBOOK, SOURCE_DIR, SOURCE_NOTEBOOK
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from helpers.ps1 import COURSE_DIR, SOLUTION_NOTEBOOK, SOURCE_DIR, SOURCE_NOTEBOOK  # noqa: E402 (tests/ is not a package on the path)
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable

@@ -26,7 +26,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from autograder.ps1 import SOLUTION_NOTEBOOK
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from helpers.ps1 import SOLUTION_NOTEBOOK  # noqa: E402 (tests/ is not a package on the path)
 
 REPO = Path(__file__).resolve().parent.parent
 THREADS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}

@@ -19,8 +19,9 @@ import numpy as np  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from helpers.ps1 import DIGITS_FILE, RELEASE_NOTEBOOK  # noqa: E402
+
 import edf  # noqa: E402
-from autograder.ps1 import DIGITS_FILE, RELEASE_NOTEBOOK  # noqa: E402
 
 try:
     import torch

@@ -24,14 +24,14 @@ import matplotlib
 import matplotlib.pyplot as plt
 import nbformat
 import numpy as np
+from helpers.ps1 import P3_MAX_ERROR, RELEASE_NOTEBOOK, SOURCE_NOTEBOOK
 from tqdm import tqdm
 
 import edf
-from autograder.nbgrader_ext.digits import mlp_test_error
-from autograder.ps1 import P3_MAX_ERROR, RELEASE_NOTEBOOK, SOURCE_NOTEBOOK
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from helpers.cheating.forgers import VARIANT_P3  # noqa: E402 (tests/ is not a package on the path)
+from helpers.ps1_checks import FOLDER, digits  # noqa: E402 (PS1's outside checks, as the grader loads them)
 
 NOTEBOOK_SEED = "rng = np.random.default_rng(0)"  # the training cell's one seed
 
@@ -74,7 +74,7 @@ def run(answer: str, seed: int, data: dict, train: str) -> tuple[float, float]:
         exec(train.replace(NOTEBOOK_SEED, f"rng = np.random.default_rng({seed})"), ns)
     first, second = [n for n in edf.CompNodes if isinstance(n, edf.Affine)]  # 64 -> H, H -> 10
     weights = (first.Phi.w.value, first.Phi.b.value, second.Phi.w.value, second.Phi.b.value)
-    return float(ns["history"]["test error"][-1]), mlp_test_error(tuple(weights))
+    return float(ns["history"]["test error"][-1]), digits.mlp_test_error(tuple(weights), FOLDER)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -28,9 +28,8 @@ from pathlib import Path
 from autograder.course.state import State, StateEntry, save_state
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from helpers.ps1 import ASSIGNMENT, NOTEBOOK, RELEASE_NOTEBOOK  # noqa: E402
 from helpers.similarity_class import CODE_IDS, WRITTEN_IDS, disguise, notebook, students  # noqa: E402
-
-from autograder.ps1 import ASSIGNMENT, NOTEBOOK, RELEASE_NOTEBOOK  # noqa: E402
 
 PS1 = Path(sys.executable).parent / "ps1"
 SOURCES = ("Ada", "Babbage", "Curie", "Wrong", "Blank1")

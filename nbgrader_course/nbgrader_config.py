@@ -3,7 +3,8 @@
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
 c.CourseDirectory.course_id = "ps1-bundle"
-# The spec and rubric beside the source notebook stay with the instructor: in no release, no autograded copy.
+# The spec, rubric and outside checks beside the source notebook stay with the instructor: in no release, no
+# autograded copy (the grading courses copy the checks themselves, autograder/course/grading_course.py).
 c.CourseDirectory.ignore = [
     ".ipynb_checkpoints",
     "*.pyc",
@@ -11,6 +12,7 @@ c.CourseDirectory.ignore = [
     "feedback",
     "rubric.toml",
     "problem_set.toml",
+    "outside_checks",
 ]
 # The course root is the directory nbgrader runs in (this one, or a temporary copy made by
 # autograder.course.grading_course); the gradebook defaults to <root>/gradebook.db (gitignored).

@@ -16,12 +16,12 @@ from types import SimpleNamespace
 import nbformat
 import numpy as np
 import pytest
+from helpers import ps1
 from helpers.commands import run_ps1
 from helpers.nbgrader_cli import autograde, scores, submit
+from helpers.ps1 import EXAMPLES_DIR, QUESTIONS, SOLUTION_NOTEBOOK, SOURCE_NOTEBOOK
 
-from autograder import ps1
 from autograder.authoring.release import generate_release
-from autograder.ps1 import EXAMPLES_DIR, QUESTIONS, SOLUTION_NOTEBOOK, SOURCE_NOTEBOOK
 
 
 def _ell_prime(x: float) -> float:

@@ -30,6 +30,7 @@ from autograder.course.layout import (
     nbgrader_setup,
 )
 from autograder.machine_cache import cache_dir
+from autograder.nbgrader_ext import checks_module
 from autograder.nbgrader_ext.feedback_math import install_mathjax
 from autograder.problem_set import SPEC_FILE, ProblemSet, load, select
 from autograder.replace_file import replacing
@@ -72,6 +73,17 @@ configure_outside_checks(c)  # after configure_nbgrader: wraps SandboxedExecute
 configure_output_cap(c)  # nbgrader's LimitOutput counts lines, not characters
 """
 
+# The problem set's own outside checks (its spec's `checks`, copied with the source folder): found from
+# this file's own place, as CLASS_CONFIG finds the gradebook, and never copied into a student's folder.
+CHECKS_CONFIG = """
+import json as _json
+import os as _os
+
+c.AppendProbe.checks_module = {module}
+c.AppendProbe.references = _json.loads({references!r})
+c.CourseDirectory.ignore.append({name!r})  # nbgrader copies the rest of source/<id>/ to each student
+"""
+
 # Only in the class course (formgrader, export): workers never get the gradebook's URL. Both paths
 # are found from this file's own place, so a copied or moved grading folder uses its own gradebook;
 # a --db URL (a server database) stays as given.
@@ -91,8 +103,9 @@ def staff_files(source_dir: Path) -> set[Path]:
 
 
 def source_digest(source_dir: Path) -> str:
-    """Hash of every file of the source assignment folder (changes force a regrade), except the spec
-    and the rubric: a changed deadline or rubric re-scores what was graded, and regrades nothing."""
+    """Hash of every file of the source assignment folder, the outside checks' module included (changes
+    force a regrade), except the spec and the rubric: a changed deadline or rubric re-scores what was
+    graded, and regrades nothing."""
     h = hashlib.sha256()
     skipped = staff_files(source_dir)
     for path in sorted(p for p in source_dir.rglob("*") if p.is_file() and p not in skipped):
@@ -109,9 +122,12 @@ def _copy_source(course: Path, source: Path | None) -> None:
     The spec goes with it (a course knows its problem set from its own source/), the rubric does not."""
     source = source if source is not None else default_source()
     target = Course(course)
+    # The outside checks' module is copied: every job loads it from its own course (CHECKS_CONFIG).
     rubric = load(source).rubric_name
-    ignore = shutil.ignore_patterns(rubric) if rubric else None
-    shutil.copytree(source, target.sources / source.name, dirs_exist_ok=True, ignore=ignore)
+    skipped = [name for name in (rubric, "__pycache__", ".ipynb_checkpoints") if name]
+    shutil.copytree(
+        source, target.sources / source.name, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*skipped)
+    )
     cfg = source.parent.parent / CONFIG_FILE  # the nbgrader course folder holding source/<id>/
     if cfg.exists() and cfg.resolve() != target.config_file.resolve():
         shutil.copy(cfg, target.config_file)
@@ -170,7 +186,26 @@ def grading_config(secure: bool, problem_set: ProblemSet) -> str:
     text = GRADING_CONFIG.format(
         percent=late.percent_per_day, max_days=late.max_days, grace=float(late.grace_minutes)
     )
-    return text + (SECURE_CONFIG if secure else "")
+    return text + (SECURE_CONFIG if secure else "") + checks_config(problem_set)
+
+
+def checks_config(problem_set: ProblemSet) -> str:
+    """The lines naming the problem set's outside checks, by a path relative to the config file."""
+    if problem_set.checks_name is None:
+        return "\nc.AppendProbe.checks_module = ''  # this problem set has no outside checks\n"
+    parts = ", ".join(repr(p) for p in ("source", problem_set.id, problem_set.checks_name))
+    module = f"_os.path.join(_os.path.dirname(_os.path.abspath(__file__)), {parts})"
+    references = json.dumps(problem_set.references, sort_keys=True)
+    return CHECKS_CONFIG.format(module=module, references=references, name=problem_set.checks_name)
+
+
+def _check_checks(course: Path) -> None:
+    """Load the course's copy of the outside checks once: a broken module is one InputError, not a
+    failed autograde per student."""
+    problem_set = Course(course).problem_set
+    if problem_set.checks_name is not None:
+        module = Course(course).source_dir / problem_set.checks_name
+        checks_module.check(module, problem_set.references)
 
 
 def _base_config(course: Path) -> str:
@@ -219,6 +254,8 @@ def prepare(
     shutil.rmtree(where.releases, ignore_errors=True)
     where.config_file.unlink(missing_ok=True)
     _copy_source(course, source)
+    if secure:
+        _check_checks(course)
     base = _base_config(course)
     where.config_file.write_text(
         base + grading_config(secure, where.problem_set) + CLASS_CONFIG.format(db=db, gradebook=DEFAULT_DB)

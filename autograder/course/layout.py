@@ -45,8 +45,8 @@ from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 from autograder import problem_set
-from autograder.problem_set import ProblemSet
-from autograder.repository import GRADEBOOK_FILE
+from autograder.problem_set import SPEC_FILE, ProblemSet
+from autograder.repository import GRADEBOOK_FILE, course_dir
 
 CONFIG_FILE = "nbgrader_config.py"
 TIMESTAMP_FILE = "timestamp.txt"
@@ -64,7 +64,12 @@ class Course:
 
     @functools.cached_property
     def problem_set(self) -> ProblemSet:
-        """The problem set of this course: the one folder of its source/ (with its spec)."""
+        """The problem set of this course: the one folder of its source/, read from its spec. A course
+        made before the spec was copied there (layout 3 and older) names the folder only: the course
+        folder's problem set of that name is read, until the next command brings the course up to date."""
+        folders = sorted(p for p in self.sources.glob("*") if p.is_dir())
+        if len(folders) == 1 and not (folders[0] / SPEC_FILE).is_file():
+            return problem_set.load(course_dir() / "source" / folders[0].name)
         return problem_set.select(self.root)
 
     @property

@@ -351,7 +351,8 @@ def _run_locked(request: GradeRequest) -> list[GradesRow]:
     shutil.rmtree(scratch_root(scratch), ignore_errors=True)  # left by a run killed mid-job
     dask_dir = str(scratch_root(scratch) / "dask")
     pages: dict[str, tuple[str, float | None]] = {}
-    pool = make_pool(min(n_workers, max(1, len(todo))), request.scheduler, dask_dir) if todo else None
+    size = min(n_workers, max(1, len(todo)))
+    pool = make_pool(size, request.scheduler, dask_dir, problem_set=ps) if todo else None
     try:
         if pool is not None:
             pool.start()  # workers start and import nbgrader while the course is built

@@ -18,6 +18,7 @@ from dask.distributed import Client, LocalCluster, as_completed
 
 from autograder.grading import worker
 from autograder.grading.jobs import FatalGradingError, Job, Result, Template
+from autograder.problem_set import ProblemSet
 
 Outcome = tuple[Job, Result | BaseException]
 
@@ -54,9 +55,15 @@ class DaskPool:
     """
 
     def __init__(
-        self, n_workers: int = 1, scheduler: str | None = None, local_dir: str | None = None
+        self,
+        n_workers: int = 1,
+        scheduler: str | None = None,
+        local_dir: str | None = None,
+        *,
+        problem_set: ProblemSet,
     ) -> None:
         self.n_workers, self.scheduler, self.local_dir = n_workers, scheduler, local_dir
+        self.problem_set = problem_set  # what each worker loads before its first job
         self.workers = n_workers  # jobs at once; a remote cluster's count is known once connected
         self.cluster: Any = None
         self.client: Any = None
@@ -74,7 +81,7 @@ class DaskPool:
                 self.client = Client(self.scheduler, timeout=60)
                 self.client.wait_for_workers(1, timeout=120)
             else:
-                prepare_local_workers()
+                prepare_local_workers(self.problem_set)
                 self.cluster = LocalCluster(
                     n_workers=self.n_workers,
                     threads_per_worker=1,  # one kernel per core: BLAS is held to one thread too
@@ -93,7 +100,9 @@ class DaskPool:
         workers = self.client.scheduler_info()["workers"]
         self.workers = max(1, sum(w.get("nthreads", 1) for w in workers.values()))
         for address in workers:
-            self.client.submit(worker.warm_up, pure=False, workers=[address], allow_other_workers=False)
+            self.client.submit(
+                worker.warm_up, self.problem_set, pure=False, workers=[address], allow_other_workers=False
+            )
 
     def run(self, todo: Iterable[Job], template: Template) -> Iterator[Outcome]:
         """Submit every job; yield (job, result or exception) in completion order."""
@@ -124,7 +133,7 @@ class DaskPool:
                     thing.close()
 
 
-def prepare_local_workers() -> None:
+def prepare_local_workers(problem_set: ProblemSet) -> None:
     """Settings for a local cluster's workers, applied in this process before it starts them.
 
     - No statistical profiler (a thread sampling every job's stack 100 times a second, for a
@@ -137,15 +146,17 @@ def prepare_local_workers() -> None:
     """
     dask.config.set({"distributed.worker.profile.enabled": False})
     if sys.platform == "linux":
-        worker.warm_up()
+        worker.warm_up(problem_set)
         dask.config.set({"distributed.worker.multiprocessing-method": "fork"})
 
 
-def make_pool(workers: int, scheduler: str | None, local_dir: str | None = None) -> InProcessPool | DaskPool:
+def make_pool(
+    workers: int, scheduler: str | None, local_dir: str | None = None, *, problem_set: ProblemSet
+) -> InProcessPool | DaskPool:
     """`--scheduler` wins; otherwise one worker runs in-process and more use a LocalCluster
     (its workers' files in `local_dir`)."""
     if scheduler:
-        return DaskPool(scheduler=scheduler)
+        return DaskPool(scheduler=scheduler, problem_set=problem_set)
     if workers <= 1:
         return InProcessPool()
-    return DaskPool(n_workers=workers, local_dir=local_dir)
+    return DaskPool(n_workers=workers, local_dir=local_dir, problem_set=problem_set)

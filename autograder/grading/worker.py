@@ -41,7 +41,7 @@ from autograder.grading.jobs import (
     result_messages,
     scratch_root,
 )
-from autograder.nbgrader_ext import digits, limit_notes
+from autograder.nbgrader_ext import checks_module, limit_notes
 from autograder.nbgrader_ext.checks import AppendProbe, ApplyOutsideChecks
 from autograder.nbgrader_ext.feedback_html import FeedbackHTMLExporter
 from autograder.nbgrader_ext.sandbox import SandboxedExecute, SandboxedKernelManager, font_list, sandbox_mode
@@ -51,16 +51,17 @@ from autograder.results import feedback_pages
 from autograder.results.grades_table import GradesRow, row_from_scores
 
 
-def warm_up() -> str:
+def warm_up(problem_set: ProblemSet) -> str:
     """Load what every job needs, then freeze everything made so far, so no garbage collection during
     a job walks it (in the coordinator before it forks local workers, and as each worker's first
-    task): the digits test split of Problem 3's outside check (a shipped file) and the kernels' font
-    list. Returns the worker's sandbox mode.
+    task): the problem set's outside checks (their module, and its `warm_up`: data it reads) and the
+    kernels' font list. Returns the worker's sandbox mode.
 
     Rendering a first feedback page here too was measured and dropped: it delayed the first jobs more
     than it saved them (benchmarks/README.md)."""
     limit_threads()
-    digits.digits_test_set()
+    name = problem_set.checks_name
+    checks_module.warm_up(problem_set.folder / name if name else None, problem_set.references)
     font_list()
     gc.freeze()
     return sandbox_mode()

@@ -1,38 +1,39 @@
 """Scores that code under test cannot forge: the decisive check of every question runs in the grader.
 
 Student code runs in the same kernel as nbgrader's test cells, so it can make them pass without
-solving anything: patch `np.allclose` or `edf.rel_error`, return objects whose `__eq__`/`__lt__`
-always hold, strip `assert` statements with an IPython AST transformer, memorise the test images.
-The in-kernel tests stay (they give students readable feedback), but a question only scores if an
-outside check agrees:
+solving anything: patch `np.allclose`, return objects whose `__eq__`/`__lt__` always hold, strip
+`assert` statements with an IPython AST transformer, memorise the test images. The in-kernel tests
+stay (they give students readable feedback), but a question only scores if an outside check agrees.
+What to check is the problem set's own: a module in its folder (checks_module.py loads it; its
+interface is in docs/instructor.md, "Outside checks of a problem set's own"). This module is the
+problem-set-free part, two nbgrader preprocessors:
 
-1. `AppendProbe` (before Execute) appends one code cell, the probe, to the sanitized notebook. It calls
-   the student's functions on inputs drawn now from a `secrets`-seeded generator (random points,
-   random softmax sizes, other g/h/f for Problem 1b) and prints ONE line: a random nonce and JSON
-   holding only floats. For Problem 3 it prints the trained weights, not an error rate.
+1. `AppendProbe` (before Execute) draws a nonce (`secrets`) and a generator seeded from `secrets`, asks
+   the module's `draw` for one code cell, the probe, and appends it to the sanitized notebook.
 2. Execute (or SandboxedExecute) runs the notebook, probe included, in one kernel: no second run.
-3. `ApplyOutsideChecks` (after Execute) removes the probe cell, parses the nonce line (plain JSON:
-   no student object survives), computes the reference answers and the Problem 3 test error in the
-   grader's process, and zeroes every test cell whose outside check fails by putting an
-   "OutsideCheckFailed" error first among its outputs. Disagreements with the in-kernel result are
-   recorded in `nb.metadata["autograder"]["flags"]` for the instructor.
+3. `ApplyOutsideChecks` (after Execute) removes the probe cell, reads its one `<nonce> <json>` line
+   (probe_line.py: plain JSON, no student object survives), asks the module's `judge` for a verdict per
+   autograded cell, and zeroes every test cell whose check fails by putting an "OutsideCheckFailed" error
+   first among its outputs. Disagreements with the in-kernel result are recorded in
+   `nb.metadata["autograder"]["flags"]` for the instructor; autograded cells no check covers (all of them
+   when the problem set has no checks module) are listed as "unchecked": their in-kernel tests count.
 
-The probe itself is real code in probe.py, sent as that file's text. The calls and their answers are
-drawn in probe_spec.py, the answers computed by reference_math.py and digits.py, and the probe's line
-read and judged by probe_result.py; this module is the two nbgrader preprocessors. Enable the checks in
-nbgrader_config.py, after `configure_nbgrader(c)` if the sandbox is used:
+Enable the checks in nbgrader_config.py, after `configure_nbgrader(c)` if the sandbox is used:
 
     from autograder.nbgrader_ext.checks import configure_outside_checks
-    configure_outside_checks(c)
+    configure_outside_checks(c, "<folder of the problem set>/<its checks module>", {...references...})
 """
 
 from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import Any, NamedTuple
 
 import nbformat
 import numpy as np
@@ -42,14 +43,34 @@ from nbformat.v4 import new_code_cell, new_output
 from nbgrader.converters import Autograde
 from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.utils import determine_grade, is_grade
-from traitlets import Float, Integer
+from traitlets import Dict, Float, Unicode
 from traitlets.utils.importstring import import_item
 
-from autograder.nbgrader_ext.probe_result import QUESTIONS, Outcome, evaluate, read_probe
-from autograder.nbgrader_ext.probe_spec import ProbeSpec, draw_spec, probe_source
+from autograder.nbgrader_ext.checks_module import CALL_SECONDS, TOTAL_SECONDS, load, references_for
+from autograder.nbgrader_ext.kernel_guard import UNCAPPED_CELL_MARKER
+from autograder.nbgrader_ext.probe_line import read_probe
 
 RESOURCE_KEY = "outside_checks"
 METADATA_KEY = "autograder"
+PROBE_ID_PREFIX = "grader-probe-"
+
+
+class Outcome(NamedTuple):
+    """The outside verdict on one graded test cell."""
+
+    passed: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What AppendProbe drew, kept in nbconvert resources (never in the notebook) for ApplyOutsideChecks."""
+
+    module: ModuleType | None  # None: the problem set has no outside checks, no probe cell
+    references: dict[str, Any]
+    nonce: str = ""
+    cell_id: str = ""
+    drawn: Any = None  # the module's own value from `draw`, handed back to `judge`
 
 
 # ---------------------------------------------------------------- applying verdicts to the notebook
@@ -91,14 +112,15 @@ def apply_outcomes(nb: NotebookNode, outcomes: dict[str, Outcome]) -> list[dict[
     return flags
 
 
-def unchecked_test_cells(nb: NotebookNode) -> list[str]:
-    """grade_ids of autograded code cells that no outside check covers."""
+def unchecked_test_cells(nb: NotebookNode, checked: Iterable[str]) -> list[str]:
+    """grade_ids of autograded code cells that no outside check covers (not among `checked`)."""
+    checked = set(checked)
     ids = [
         c.metadata.get("nbgrader", {}).get("grade_id")
         for c in nb.cells
         if c.cell_type == "code" and is_grade(c)
     ]
-    return [str(i) for i in ids if i not in QUESTIONS]
+    return [str(i) for i in ids if i not in checked]
 
 
 def _probe_seconds(cell: NotebookNode | None) -> float | None:
@@ -120,50 +142,80 @@ def _pop_cell(nb: NotebookNode, cell_id: str) -> NotebookNode | None:
 
 
 class AppendProbe(NbGraderPreprocessor):
-    """Append the grader's probe cell (inputs and nonce drawn now; kept in resources only)."""
+    """Append the problem set's probe cell (drawn now; what was drawn is kept in resources only)."""
 
-    n_points = Integer(4, help="random points per function in Problems 1a and 1b").tag(config=True)
-    n_combos = Integer(3, help="random (g, h, f) combinations for Problem 1b").tag(config=True)
-    n_softmax = Integer(4, help="random probability vectors for Problem 2").tag(config=True)
-    call_seconds = Float(10.0, help="time limit of each probe call (SIGALRM in the kernel)").tag(config=True)
-    total_seconds = Float(60.0, help="no new probe call after this; keep below Execute.timeout").tag(
+    checks_module = Unicode(
+        "", help="the problem set's outside-checks module: a package folder or a .py file ('': none)"
+    ).tag(config=True)
+    references = Dict(help="the spec's [references], passed to the checks module").tag(config=True)
+    call_seconds = Float(CALL_SECONDS, help="time limit of each probe call (SIGALRM in the kernel)").tag(
+        config=True
+    )
+    total_seconds = Float(TOTAL_SECONDS, help="no new probe call after this; keep below Execute.timeout").tag(
         config=True
     )
 
     def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict]:
-        rng = np.random.default_rng(secrets.randbits(128))
-        spec = draw_spec(rng, self.n_points, self.n_combos, n_softmax=self.n_softmax)
-        nb.cells.append(
-            new_code_cell(source=probe_source(spec, self.call_seconds, self.total_seconds), id=spec.cell_id)
+        if not self.checks_module:
+            resources[RESOURCE_KEY] = Probe(module=None, references={})
+            return nb, resources
+        module = load(self.checks_module)
+        references = references_for(
+            self.checks_module,
+            self.references,
+            call_seconds=self.call_seconds,
+            total_seconds=self.total_seconds,
         )
-        resources[RESOURCE_KEY] = spec
+        nonce, cell_id = secrets.token_hex(16), PROBE_ID_PREFIX + secrets.token_hex(6)
+        source, drawn = module.draw(np.random.default_rng(secrets.randbits(128)), nonce, references)
+        if not isinstance(source, str):
+            raise TypeError(f"{module.__file__}: draw() must return (the probe cell's source, a value)")
+        nb.cells.append(new_code_cell(source=f"{UNCAPPED_CELL_MARKER}\n{source}", id=cell_id))
+        resources[RESOURCE_KEY] = Probe(module, references, nonce, cell_id, drawn)
         return nb, resources
+
+
+def judge(probe: Probe, cell: NotebookNode | None) -> dict[str, Outcome]:
+    """The module's verdicts on the probe cell's line, checked to be {grade_id: (passed, detail)}."""
+    result, missing = read_probe(cell, probe.nonce)
+    verdicts = probe.module.judge(probe.drawn, result, missing, probe.references)
+    if not isinstance(verdicts, dict) or not all(_is_verdict(v) for v in verdicts.values()):
+        raise TypeError(f"{probe.module.__file__}: judge() must return {{grade_id: (passed, detail)}}")
+    return {str(q): Outcome(bool(v[0]), v[1]) for q, v in verdicts.items()}
+
+
+def _is_verdict(value: Any) -> bool:
+    return (
+        isinstance(value, tuple)
+        and len(value) == 2
+        and isinstance(value[0], bool | np.bool_)
+        and isinstance(value[1], str)
+    )
 
 
 class ApplyOutsideChecks(NbGraderPreprocessor):
     """Remove the probe cell, check its results in this process, zero and flag what fails."""
 
     def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict]:
-        spec = resources.get(RESOURCE_KEY)
-        if not isinstance(spec, ProbeSpec):
+        probe = resources.get(RESOURCE_KEY)
+        if not isinstance(probe, Probe):
             raise RuntimeError(
                 "ApplyOutsideChecks needs AppendProbe before Execute (configure_outside_checks)"
             )
         start = time.perf_counter()
-        probe = _pop_cell(nb, spec.cell_id)
-        result, missing = read_probe(probe, spec.nonce)
-        outcomes = evaluate(spec, result, missing)
+        cell = _pop_cell(nb, probe.cell_id) if probe.module is not None else None
+        outcomes = judge(probe, cell) if probe.module is not None else {}
         flags = apply_outcomes(nb, outcomes)
         for flag in flags:
             self.log.warning("flagged for the instructor: %s", flag)
-        unchecked = unchecked_test_cells(nb)
-        if unchecked:  # a test cell added to the assignment later: only its in-kernel tests count
+        unchecked = unchecked_test_cells(nb, outcomes)
+        if unchecked:  # no checks module, or a cell it does not check: only its in-kernel tests count
             self.log.warning("autograded cells without an outside check: %s", unchecked)
         nb.metadata[METADATA_KEY] = {  # replaces anything the submission put under this key
             "outside_checks": {q: {"passed": o.passed, "detail": o.detail} for q, o in outcomes.items()},
             "flags": flags,
             "unchecked": unchecked,
-            "probe_seconds": _probe_seconds(probe),
+            "probe_seconds": _probe_seconds(cell),
             "check_seconds": round(time.perf_counter() - start, 4),
         }
         return nb, resources
@@ -179,11 +231,18 @@ def _step_class(step: Any) -> Any:
     return step if isinstance(step, type) else type(step)
 
 
-def configure_outside_checks(c: Any) -> None:
+def configure_outside_checks(
+    c: Any, module: str | Path | None = None, references: dict[str, Any] | None = None
+) -> None:
     """Put AppendProbe before and ApplyOutsideChecks after the Execute step of nbgrader autograde.
 
-    Works on the default list or on one set earlier (e.g. by sandbox.configure_nbgrader); idempotent.
+    `module` is the problem set's checks module (its path; None: no outside checks, or set
+    `c.AppendProbe.checks_module` elsewhere) and `references` the spec's [references]. Works on the
+    default list or on one set earlier (e.g. by sandbox.configure_nbgrader); idempotent.
     """
+    if module is not None:
+        c.AppendProbe.checks_module = str(module)
+        c.AppendProbe.references = dict(references or {})
     if "autograde_preprocessors" in c.Autograde:
         steps = list(c.Autograde.autograde_preprocessors)
     else:

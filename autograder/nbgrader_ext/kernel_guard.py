@@ -43,10 +43,11 @@ NOTE_PATTERN = (
 )
 MEMORY_EVENT = "MemoryError"
 OUTPUT_EVENT = "output_cut"  # followed by the cell's execution count, the cap and the characters dropped
-# The grader's own probe cell (the text of probe.py) prints more than a student's cell may; its reader
-# has its own bound (probe_result.MAX_PROBE_CHARS). A student cell holding this text is only cut when nbgrader
-# saves the notebook (output_cap.CapOutputs), as before this guard: no gain, only a slower run.
-UNCAPPED_CELL_MARKER = "def _grader_probe("
+# The grader's own probe cell (checks.AppendProbe puts this line first) may print more than a student's
+# cell may; its reader has its own bound (probe_line.MAX_PROBE_CHARS). A student cell holding this text is
+# only cut when nbgrader saves the notebook (output_cap.CapOutputs), as before this guard: no gain, only a
+# slower run.
+UNCAPPED_CELL_MARKER = "# the grader's probe cell: its output is read by the grader, not cut in the kernel"
 EVENTS_SUFFIX = ".events"
 COPIES_WAIT = 5.0  # seconds a cell waits for the forked copies of the kernel a fork bomb left
 

@@ -51,7 +51,7 @@ def _extension(value: str, reason: str, due: datetime, *, where: str, zone: str)
     except InputError:
         raise InputError(
             f"{where}: {value!r} is neither a number of extra days nor a deadline like "
-            "'2017-01-15 12:00 America/Chicago'"
+            f"'2024-05-03 17:00 {zone}'"
         ) from None
     return Extension(new, f"extension{why}: due {_local(new, zone)}")
 

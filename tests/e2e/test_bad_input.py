@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 from helpers.commands import refused, run_ps1
-
-from autograder.ps1 import EXAMPLES_DIR
+from helpers.ps1 import EXAMPLES_DIR
 
 BROKEN = "PS1_BrokenZip.zip"  # rejected before any kernel runs: a grading run that costs no worker
 

@@ -23,14 +23,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import ps1
+from helpers.ps1 import ASSIGNMENT, DIGITS_FILE, EXAMPLES_DIR, NOTEBOOK_ID, REPO_DIR, SOURCE_NOTEBOOK
 from playwright.sync_api import sync_playwright
 
-from autograder import ps1
 from autograder.authoring.examples import filled
 from autograder.course import grading_course as cd
 from autograder.grading import coordinator
 from autograder.grading.request import GradeRequest
-from autograder.ps1 import ASSIGNMENT, DIGITS_FILE, EXAMPLES_DIR, NOTEBOOK_ID, REPO_DIR, SOURCE_NOTEBOOK
 from autograder.results import grades_table as export
 from autograder.student.pdf import CHROMIUM_FLAGS
 

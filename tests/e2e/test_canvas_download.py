@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 from helpers.commands import refused, run_ps1
+from helpers.ps1 import EXAMPLES_DIR
 
 from autograder.course.layout import GradingFolder
-from autograder.ps1 import EXAMPLES_DIR
 
 pytestmark = pytest.mark.slow
 

@@ -12,9 +12,9 @@ import re
 from pathlib import Path
 
 import pytest
+from helpers import ps1
 from helpers.commands import run_ps1
 
-from autograder import ps1
 from autograder.course.layout import GradingFolder
 from autograder.results import canvas
 

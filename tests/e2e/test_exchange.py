@@ -23,10 +23,10 @@ from pathlib import Path
 
 import pytest
 from helpers.nbgrader_cli import make_course, nbgrader_command, venv_on_path
+from helpers.ps1 import ASSIGNMENT, NOTEBOOK, SOURCE_NOTEBOOK, ZIP_PREFIX
 
 from autograder.authoring.examples import filled
 from autograder.course.layout import read_timestamp
-from autograder.ps1 import ASSIGNMENT, NOTEBOOK, SOURCE_NOTEBOOK, ZIP_PREFIX
 
 pytestmark = pytest.mark.slow
 COURSE_ID = "ps1-exchange-test"

@@ -15,12 +15,12 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from helpers import ps1 as spec
 from helpers.commands import refused, run_ps1
+from helpers.ps1 import ASSIGNMENT, EXAMPLES_DIR, NOTEBOOK_ID, QUESTIONS
 
-from autograder import ps1 as spec
 from autograder.course import grading_course as cd
 from autograder.deadlines import parse_time
-from autograder.ps1 import ASSIGNMENT, EXAMPLES_DIR, NOTEBOOK_ID, QUESTIONS
 
 pytestmark = pytest.mark.slow
 STUDENTS = ["AdaLovelace", "GraceHopper", "KurtGodel"]

@@ -8,8 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from helpers import ps1
 
-from autograder import ps1
 from autograder.course import grading_course as cd
 
 RELEASE = Path("release") / ps1.ASSIGNMENT / ps1.NOTEBOOK

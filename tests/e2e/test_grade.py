@@ -20,16 +20,16 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from helpers import ps1
 from helpers.commands import refused, run_ps1
+from helpers.ps1 import ASSIGNMENT, COURSE_DIR, NOTEBOOK
 
-from autograder import ps1
 from autograder.authoring import examples as make_examples
 from autograder.course import grading_course as cd
 from autograder.grading import coordinator
 from autograder.grading.inputs import read_times
 from autograder.grading.request import GradeRequest
 from autograder.nbgrader_ext.feedback import strip_hidden
-from autograder.ps1 import ASSIGNMENT, COURSE_DIR, NOTEBOOK
 
 pytestmark = pytest.mark.slow
 EXAMPLES = COURSE_DIR / "examples" / ASSIGNMENT

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from conftest import copy_examples
 from helpers.commands import refused, run_ps1
+from helpers.ps1 import REPO_DIR
 
 from autograder.__main__ import COMMANDS
 from autograder.course.grading_folder import LAYOUT, layout
 from autograder.course.layout import GradingFolder
-from autograder.ps1 import REPO_DIR
 
 pytestmark = pytest.mark.slow
 

@@ -22,8 +22,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from helpers import ps1
 
-from autograder import ps1
 from autograder.authoring.examples import filled, kill_kernel
 from autograder.student.assignment import nbgrader_meta
 from autograder.student.pdf import find_browser

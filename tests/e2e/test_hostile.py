@@ -35,10 +35,10 @@ from helpers.cheating.catalog import (
     build_catalog,
     copy_honest,
 )
+from helpers.ps1 import ASSIGNMENT, COURSE_DIR, NOTEBOOK, REPO_DIR
 
 from autograder.grading import collect, coordinator
 from autograder.grading.jobs import scratch_root
-from autograder.ps1 import ASSIGNMENT, COURSE_DIR, NOTEBOOK, REPO_DIR
 
 pytestmark = pytest.mark.slow
 

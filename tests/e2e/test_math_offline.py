@@ -14,10 +14,10 @@ from pathlib import Path
 import nbformat
 import pytest
 from bs4 import BeautifulSoup
+from helpers.ps1 import ASSIGNMENT, EXAMPLES_DIR, NOTEBOOK_ID
 from nbconvert import HTMLExporter
 from pypdf import PdfReader
 
-from autograder.ps1 import ASSIGNMENT, EXAMPLES_DIR, NOTEBOOK_ID
 from autograder.student import pdf
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]

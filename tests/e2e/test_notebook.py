@@ -6,9 +6,9 @@ import re
 
 import nbformat
 import pytest
+from helpers.ps1 import REPO_DIR, SOLUTION_NOTEBOOK, SOURCE_NOTEBOOK
 
 from autograder.authoring.release import execute_notebook
-from autograder.ps1 import REPO_DIR, SOLUTION_NOTEBOOK, SOURCE_NOTEBOOK
 
 README = REPO_DIR / "solutions" / "README.md"
 

@@ -15,14 +15,15 @@ import nbformat
 import pytest
 from helpers.cheating.forgers import EXPECTED, FORGERS, build
 from helpers.nbgrader_cli import autograde, generate, make_course, scores, submit
+from helpers.ps1 import PROBLEM_SET, SOLUTION_NOTEBOOK, SOURCE_NOTEBOOK
+from helpers.ps1_checks import PATH
 from helpers.reference_solution import ANSWERS, IMPORTS, SOURCE_CELLS
 from nbformat.v4 import new_code_cell, new_notebook
 from nbgrader.preprocessors import Execute
 from nbgrader.utils import determine_grade
 
-from autograder.nbgrader_ext import checks, probe_spec
+from autograder.nbgrader_ext import checks
 from autograder.nbgrader_ext.checks import AppendProbe, ApplyOutsideChecks
-from autograder.ps1 import SOLUTION_NOTEBOOK, SOURCE_NOTEBOOK
 
 
 @pytest.mark.slow
@@ -33,7 +34,8 @@ def test_plain_execute_route(tmp_path: Path) -> None:
     cells = [new_code_cell(IMPORTS, id="imports")]
     cells += [new_code_cell(SOURCE_CELLS[c], id=c) for c in ANSWERS] + [test_cell]
     nb, resources = new_notebook(cells=cells), {"metadata": {"path": str(tmp_path)}}
-    for step in (AppendProbe(), Execute(), ApplyOutsideChecks()):
+    append = AppendProbe(checks_module=str(PATH), references=PROBLEM_SET.references)
+    for step in (append, Execute(), ApplyOutsideChecks()):
         nb, resources = step.preprocess(nb, resources)
     report = nb.metadata["autograder"]
     assert [c.id for c in nb.cells] == [c.id for c in cells]  # the probe cell is gone
@@ -47,12 +49,15 @@ def test_plain_execute_route(tmp_path: Path) -> None:
 
 CONFIG = """
 # --- outside checks (tests/e2e/test_outside_checks_nbgrader.py) ---
+import os
 from autograder.nbgrader_ext.checks import configure_outside_checks
 from autograder.nbgrader_ext.sandbox import configure_nbgrader, sandbox_warning
 
 if sandbox_warning() is None:
     configure_nbgrader(c, mode="bwrap")
-configure_outside_checks(c)
+# PS1's checks in this course's copy of its folder, found from this file's place
+here = os.path.dirname(os.path.abspath(__file__))
+configure_outside_checks(c, os.path.join(here, "source", "ps1", "outside_checks"), {references!r})
 """
 
 
@@ -62,7 +67,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     course = make_course(tmp)
     release = generate(course)
     with (course / "nbgrader_config.py").open("a") as f:
-        f.write(CONFIG)
+        f.write(CONFIG.format(references=PROBLEM_SET.references))
     submit(course, "solution", SOLUTION_NOTEBOOK)
     for name, answers in FORGERS.items():
         submit(course, name, build(release, SOURCE_NOTEBOOK, answers, tmp / f"{name}.ipynb"))
@@ -112,4 +117,5 @@ def test_failed_cells_show_why_and_no_probe_remains(graded: SimpleNamespace) -> 
     assert set(checks.collect_flags(graded.course / "autograded")) == {s for s in FORGERS if s != "variant"}
     for student in ["solution", *FORGERS]:
         text = json.dumps(graded.autograded(student))
-        assert probe_spec.PROBE_ID_PREFIX not in text and "_grader_probe" not in text
+        assert checks.PROBE_ID_PREFIX not in text and "_grader_probe" not in text
+    assert not list((graded.course / "autograded").rglob("outside_checks"))  # nbgrader copied no checks

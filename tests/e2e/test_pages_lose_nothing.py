@@ -25,9 +25,9 @@ from types import SimpleNamespace
 
 import nbformat
 import pytest
+from helpers import ps1
 from playwright.sync_api import sync_playwright
 
-from autograder import ps1
 from autograder.authoring.examples import filled
 from autograder.student import pdf
 from tests.helpers.commands import run_ps1

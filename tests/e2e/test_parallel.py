@@ -26,8 +26,9 @@ from pathlib import Path
 import pytest
 from conftest import copy_examples
 from dask.distributed import Client
+from helpers import ps1
+from helpers.ps1 import ASSIGNMENT
 
-from autograder import ps1
 from autograder.course import grading_course as cd
 from autograder.deadlines import parse_time
 from autograder.grading import coordinator
@@ -36,7 +37,6 @@ from autograder.grading.collect import SubmissionError
 from autograder.grading.inputs import read_times
 from autograder.grading.request import GradeRequest
 from autograder.nbgrader_ext.sandbox import sandbox_mode
-from autograder.ps1 import ASSIGNMENT
 
 pytestmark = pytest.mark.slow
 STUDENTS = ["AdaLovelace", "AlanTuring", "GraceHopper", "KernelKiller"]

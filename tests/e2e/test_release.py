@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import nbformat
 import pytest
+from helpers.ps1 import RELEASE_NOTEBOOK, SOURCE_NOTEBOOK
 
 from autograder.authoring.release import comparable
-from autograder.ps1 import RELEASE_NOTEBOOK, SOURCE_NOTEBOOK
 
 
 def _region_lines(source: str, begin: str, end: str) -> list[str]:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import matplotlib.image
 import pytest
+from helpers import ps1
 from helpers.commands import run_ps1
 
-from autograder import ps1
 from autograder.results import report
 from autograder.results.grades_table import GradesRow, read_grades
 

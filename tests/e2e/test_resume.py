@@ -25,12 +25,12 @@ from pathlib import Path
 
 import pytest
 from conftest import copy_examples
+from helpers.ps1 import REPO_DIR
 
 from autograder.errors import InputError
 from autograder.grading import coordinator
 from autograder.grading.inputs import read_times
 from autograder.grading.request import GradeRequest
-from autograder.ps1 import REPO_DIR
 
 pytestmark = pytest.mark.slow
 STUDENTS = ["AdaLovelace", "AlanTuring", "GraceHopper", "KurtGodel", "KernelKiller"]

@@ -23,6 +23,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from helpers.cheating.sandbox_escapes import build_notebook
+from helpers.ps1 import COURSE_DIR, DIGITS_FILE, REPO_DIR, SOURCE_DIR
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 from nbgrader.api import Gradebook
@@ -31,7 +32,6 @@ from nbgrader.preprocessors import Execute
 from traitlets.config import Config
 
 from autograder.nbgrader_ext import sandbox_kernel
-from autograder.nbgrader_ext.digits import DIGITS_FILE
 from autograder.nbgrader_ext.sandbox import (
     SandboxedExecute,
     SandboxedKernelManager,
@@ -42,7 +42,6 @@ from autograder.nbgrader_ext.sandbox import (
     sandbox_mode,
     sandbox_warning,
 )
-from autograder.ps1 import COURSE_DIR, REPO_DIR
 
 REPO = REPO_DIR
 needs_bwrap = pytest.mark.skipif(
@@ -75,7 +74,7 @@ def no_leaks(text: str) -> None:
 @needs_bwrap
 def test_honest_notebook_runs_fine_and_quickly(tmp_path: Path) -> None:
     (tmp_path / "work").mkdir()
-    shutil.copy(DIGITS_FILE, tmp_path / "work")  # as nbgrader copies the source folder's files
+    shutil.copy(SOURCE_DIR / DIGITS_FILE, tmp_path / "work")  # as nbgrader copies the source folder's files
     result, text = run_case("honest", tmp_path)
     assert result.status == "ok", result
     assert result.mode == "bwrap"
@@ -89,7 +88,7 @@ def test_figures_are_made_but_not_drawn(tmp_path: Path) -> None:
     """The honest case plots and shows a figure: under the grading kernel's Agg backend no picture is
     drawn (the inline backend would have put a PNG in the cell's outputs)."""
     (tmp_path / "work").mkdir()
-    shutil.copy(DIGITS_FILE, tmp_path / "work")
+    shutil.copy(SOURCE_DIR / DIGITS_FILE, tmp_path / "work")
     result, text = run_case("honest", tmp_path)
     assert result.status == "ok", result
     nb = nbformat.read(str(tmp_path / "honest.out.ipynb"), as_version=4)

@@ -24,10 +24,10 @@ from types import SimpleNamespace
 
 import pytest
 from helpers.commands import refused
+from helpers.ps1 import COURSE_DIR, EXAMPLES_DIR, REPO_DIR
 
 from autograder import problem_set
 from autograder.authoring.examples import filled
-from autograder.ps1 import COURSE_DIR, EXAMPLES_DIR, REPO_DIR
 
 pytestmark = pytest.mark.slow
 WARMUP = REPO_DIR / "tests" / "problem_sets" / "warmup"

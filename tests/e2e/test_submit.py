@@ -15,11 +15,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from helpers import ps1
+from helpers.ps1 import DIGITS_FILE, EXAMPLES_DIR, NOTEBOOK, RELEASE_NOTEBOOK, ZIP_PREFIX
 
-from autograder import ps1
 from autograder.authoring.examples import kill_kernel
 from autograder.cli import submit as submit_cli
-from autograder.ps1 import DIGITS_FILE, EXAMPLES_DIR, NOTEBOOK, RELEASE_NOTEBOOK, ZIP_PREFIX
 from autograder.student import pdf, submit
 from autograder.student.submit import Checked, SubmitError
 

@@ -23,13 +23,7 @@ from pathlib import Path
 
 import pytest
 from helpers.commands import PS1, refused, run_ps1
-from nbgrader.api import Gradebook
-from playwright.sync_api import Page, expect, sync_playwright
-
-from autograder.authoring.release import generate_release
-from autograder.course.layout import GradingFolder
-from autograder.course.state import StateEntry, load_state, save_state
-from autograder.ps1 import (
+from helpers.ps1 import (
     ASSIGNMENT,
     COURSE_DIR,
     EXAMPLES_DIR,
@@ -39,6 +33,12 @@ from autograder.ps1 import (
     RUBRIC_FILE,
     RUBRIC_NAME,
 )
+from nbgrader.api import Gradebook
+from playwright.sync_api import Page, expect, sync_playwright
+
+from autograder.authoring.release import generate_release
+from autograder.course.layout import GradingFolder
+from autograder.course.state import StateEntry, load_state, save_state
 from autograder.results.rubric_grades import rubric_file
 from autograder.rubric import load_rubrics
 from autograder.student.pdf import CHROMIUM_FLAGS

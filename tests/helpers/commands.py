@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from autograder.ps1 import REPO_DIR
+from helpers.ps1 import REPO_DIR
 
 PS1 = Path(sys.executable).parent / "ps1"  # installed by `pip install -e .` ([project.scripts])
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from nbgrader.api import Gradebook
 
 from autograder.course.grading_course import default_db_url
-from autograder.ps1 import ASSIGNMENT, COURSE_DIR, NOTEBOOK, REPO_DIR
+from helpers.ps1 import ASSIGNMENT, COURSE_DIR, NOTEBOOK, REPO_DIR
 
 
 def nbgrader_command() -> list[str]:

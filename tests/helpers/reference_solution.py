@@ -7,8 +7,8 @@ import io
 
 import nbformat
 
-from autograder.nbgrader_ext.digits import digits_split
-from autograder.ps1 import SOURCE_NOTEBOOK
+from helpers.ps1 import SOURCE_NOTEBOOK
+from helpers.ps1_checks import FOLDER, digits
 
 SOURCE_CELLS = {c.id: c.source for c in nbformat.read(SOURCE_NOTEBOOK, as_version=4).cells}
 IMPORTS = "import numpy as np\nimport edf\n"
@@ -17,7 +17,7 @@ ANSWERS = ["p1a_given", "p1a_code", "p1b_given", "p1b_code", "p2_given", "p2_cod
 
 def solution_namespace() -> dict:
     """The notebook's namespace after the reference solution ran (network trained), without plots."""
-    ns: dict = dict(zip(("X_train", "X_test", "y_train", "y_test"), digits_split(), strict=True))
+    ns: dict = dict(zip(("X_train", "X_test", "y_train", "y_test"), digits.digits_split(FOLDER), strict=True))
     exec(IMPORTS, ns)  # the data as the p3_data cell reads it (tests/unit/test_digits_file.py)
     for cell_id in [*ANSWERS, "p3_code"]:
         exec(SOURCE_CELLS[cell_id], ns)

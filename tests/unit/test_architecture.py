@@ -8,8 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from autograder.ps1 import REPO_DIR
+from helpers.ps1 import REPO_DIR
 
 MODULES = sorted((REPO_DIR / "autograder").rglob("*.py"))
 

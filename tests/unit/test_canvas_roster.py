@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import ps1
 
-from autograder import ps1
 from autograder.results import canvas
 from autograder.results.grades_table import GradesRow
 

@@ -1,4 +1,5 @@
-"""Problem 3's data file is scikit-learn's digits and split, and the notebook reads what the grader reads.
+"""Problem 3's data file (nbgrader_course/source/ps1/digits.npz) is scikit-learn's digits and split, and
+the notebook reads what the grader reads.
 
 The only place outside autograder/authoring/digits_file.py where scikit-learn is used: it stays in the
 repository's pins for this test, never in the student's.
@@ -6,18 +7,18 @@ repository's pins for this test, never in the student's.
 
 import math
 import warnings
+from pathlib import Path
 
 import matplotlib
 import matplotlib.pyplot as plt
 import nbformat
 import numpy as np
 import pytest
+from helpers import ps1
+from helpers.ps1_checks import FOLDER, REFERENCES, digits
+from helpers.ps1_digits import DIGITS_FILE, sklearn_split
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
-
-from autograder import ps1
-from autograder.authoring.digits_file import sklearn_split
-from autograder.nbgrader_ext.digits import DIGITS_FILE, digits_split, digits_test_set
 
 STALE = "stale file: run `.venv/bin/python -m autograder.authoring.digits_file`, then `make release`"
 SPLIT_NAMES = ("X_train", "X_test", "y_train", "y_test")
@@ -33,20 +34,26 @@ def test_the_file_holds_scikit_learns_arrays() -> None:
 
 def test_read_as_the_notebook_reads_it_it_is_the_split_the_notebook_used_to_make() -> None:
     """The notebook once split `load_digits().data / 16.0` itself: the same values, dtypes and order."""
-    digits = load_digits()
+    sk = load_digits()
     before = train_test_split(
-        digits.data / 16.0,
-        digits.target,
-        test_size=ps1.DIGITS_TEST_SIZE,
-        random_state=ps1.DIGITS_SPLIT_SEED,
-        stratify=digits.target,
+        sk.data / 16.0,
+        sk.target,
+        test_size=REFERENCES["digits_test_size"],
+        random_state=REFERENCES["digits_split_seed"],
+        stratify=sk.target,
     )
-    for name, got, want in zip(SPLIT_NAMES, digits_split(), before, strict=True):
+    for name, got, want in zip(SPLIT_NAMES, digits.digits_split(FOLDER), before, strict=True):
         assert got.dtype == want.dtype and np.array_equal(got, want), (name, STALE)
-    assert len(digits_test_set()[1]) == math.ceil(ps1.DIGITS_TEST_SIZE * len(digits.target))
+    assert len(digits.digits_test_set(FOLDER)[1]) == math.ceil(
+        REFERENCES["digits_test_size"] * len(sk.target)
+    )
 
 
-@pytest.mark.parametrize("copy", [ps1.SOURCE_DIR, ps1.RELEASE_NOTEBOOK.parent], ids=["source", "release"])
+def test_the_outside_checks_read_the_problem_sets_own_file() -> None:
+    assert DIGITS_FILE == ps1.SOURCE_DIR / ps1.DIGITS_FILE == Path(FOLDER) / digits.DIGITS_FILE
+
+
+@pytest.mark.parametrize("copy", [ps1.RELEASE_NOTEBOOK.parent], ids=["release"])
 def test_each_copy_beside_a_notebook_is_the_graders_file(copy) -> None:
     path = copy / ps1.DIGITS_FILE
     assert path.exists(), f"{path} is missing: run `make release`"
@@ -64,5 +71,5 @@ def test_the_notebooks_data_cell_reads_what_the_grader_reads(monkeypatch: pytest
         exec(cells["setup"], ns)
         exec(cells["p3_data"], ns)
     plt.close("all")
-    for name, want in zip(SPLIT_NAMES, digits_split(), strict=True):
+    for name, want in zip(SPLIT_NAMES, digits.digits_split(FOLDER), strict=True):
         assert ns[name].dtype == want.dtype and np.array_equal(ns[name], want), name

@@ -5,8 +5,7 @@ import sys
 from importlib.metadata import version
 
 import yaml
-
-from autograder.ps1 import REPO_DIR
+from helpers.ps1 import REPO_DIR
 
 REPO = REPO_DIR
 

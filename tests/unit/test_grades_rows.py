@@ -8,10 +8,10 @@ import shutil
 from datetime import timedelta
 
 import pytest
+from helpers import ps1
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder import ps1
 from autograder.course.layout import Course
 from autograder.course.state import StateEntry
 from autograder.deadlines import parse_time

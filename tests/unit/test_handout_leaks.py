@@ -2,10 +2,10 @@
 
 The forbidden text is read from the sources themselves: every line of 20 or more characters inside a
 solution or hidden-test region of the source notebook (unless the notebook shows it outside the
-regions too), the names of the outside checks' reference
-functions and constants (autograder/nbgrader_ext/: checks.py, probe.py and the probe_*, reference_math
-and digits modules) and of PS1's spec
-values they read, the files of solutions/, the source notebook, and any gradebook.
+regions too), the names of the outside checks' functions, classes and constants (every module of PS1's
+own, nbgrader_course/source/ps1/outside_checks/, and the grader's generic checks.py) and the keys of
+the spec's [references] they read, the files of solutions/, the source notebook, the outside checks,
+and any gradebook.
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from helpers import ps1
 
-from autograder import ps1
 from autograder.authoring import handout
 from autograder.cli.submit import assignment
-from autograder.nbgrader_ext import checks, digits, probe, probe_result, probe_spec, reference_math
+from autograder.nbgrader_ext import checks
+from autograder.nbgrader_ext.checks_module import ADDED
 from autograder.problem_set import SPEC_FILE
 from autograder.student.assignment import Assignment
 
@@ -63,20 +64,31 @@ def _split_source() -> tuple[set[str], str]:
     return {line for line in secret if line not in text}, text
 
 
+def _checks_files() -> list[Path]:
+    """PS1's outside checks, module by module, and the grader's side of them."""
+    package = ps1.SOURCE_DIR / ps1.PROBLEM_SET.checks_name
+    return [*sorted(package.glob("*.py")), Path(checks.__file__)]
+
+
 def _reference_names() -> set[str]:
-    """Functions, classes and constants of the outside checks, and the ps1 values they read."""
-    names = set()
-    for module in (checks, digits, probe, probe_result, probe_spec, reference_math):
-        tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+    """Functions, classes and constants of the outside checks, and the reference keys they read."""
+    names = set(ps1.PROBLEM_SET.references)
+    for path in _checks_files():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in tree.body:
             if isinstance(node, ast.FunctionDef | ast.ClassDef):
                 names.add(node.name)
             elif isinstance(node, ast.Assign):
                 names |= {t.id for t in node.targets if isinstance(t, ast.Name) and t.id.isupper()}
-        names |= {
-            n.attr
+        names |= {  # references["p3_max_error"], what the spec gives the checks
+            n.slice.value
             for n in ast.walk(tree)
-            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "ps1"
+            if isinstance(n, ast.Subscript)
+            and isinstance(n.value, ast.Name)
+            and n.value.id == "references"
+            and isinstance(n.slice, ast.Constant)
+            and isinstance(n.slice.value, str)
+            and n.slice.value not in ADDED  # the folder and time limits the grader adds: no secret
         }
     public = _split_source()[1]
     # short ones (`Call`) are ordinary words; helpers the notebook gives students anyway are public
@@ -116,7 +128,7 @@ def test_the_handout_is_exactly_what_a_student_needs(built: tuple[Path, Path]) -
     expected |= modules | {"submit.py", f"{package}/{handout.ASSIGNMENT_FILE}"}
     assert set(_texts(folder)) == expected
     assert (folder / ps1.NOTEBOOK).read_bytes() == ps1.RELEASE_NOTEBOOK.read_bytes()
-    assert (folder / ps1.DIGITS_FILE).read_bytes() == digits.DIGITS_FILE.read_bytes()  # the grader's data
+    assert (folder / ps1.DIGITS_FILE).read_bytes() == (ps1.SOURCE_DIR / ps1.DIGITS_FILE).read_bytes()
     with zipfile.ZipFile(archive) as zf:
         members = {name.removeprefix(f"{folder.name}/"): zf.read(name) for name in zf.namelist()}
     assert members == {name: (folder / name).read_bytes() for name in expected}
@@ -134,19 +146,33 @@ def test_no_solution_or_hidden_test_line_is_in_any_file(built: tuple[Path, Path]
     assert not {name: found for name, found in leaks.items() if found}
 
 
+def _found(names: set[str], text: str) -> list[str]:
+    return sorted(n for n in names if re.search(rf"\b{re.escape(n)}\b", text))
+
+
+def test_the_reference_search_finds_a_reference() -> None:
+    """A handout that named a reference of the checks would fail the search below: it can fail."""
+    text = "Problem 3 passes below p3_max_error (mlp_test_error on the test images)."
+    assert _found(_reference_names(), text) == ["mlp_test_error", "p3_max_error"]
+
+
 def test_no_reference_of_the_outside_checks_is_in_any_file(built: tuple[Path, Path]) -> None:
     names = _reference_names()
-    assert {"P3_MAX_ERROR", "softmax_jacobian_reference", "mlp_test_error"} <= names
-    found = {
-        name: sorted(n for n in names if re.search(rf"\b{re.escape(n)}\b", text))
-        for name, text in _texts(built[0]).items()
-    }
+    assert {
+        "p3_max_error",
+        "mlp_shape",
+        "softmax_jacobian_reference",
+        "mlp_test_error",
+        "MAX_MLP_VALUES",
+    } <= names
+    found = {name: _found(names, text) for name, text in _texts(built[0]).items()}
     assert not {name: hits for name, hits in found.items() if hits}
 
 
 def test_no_gradebook_source_notebook_solution_or_grader(built: tuple[Path, Path]) -> None:
     forbidden = {ps1.SOURCE_NOTEBOOK.read_bytes()}
     forbidden |= {(ps1.SOURCE_DIR / name).read_bytes() for name in (SPEC_FILE, ps1.RUBRIC_NAME)}
+    forbidden |= {path.read_bytes() for path in _checks_files()}
     forbidden |= {p.read_bytes() for p in (ps1.REPO_DIR / "solutions").rglob("*") if p.is_file()}
     for path in (p for p in built[0].rglob("*") if p.is_file()):
         data = path.read_bytes()

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import nbformat
+from helpers.ps1 import PAIRED_SCRIPT, SOURCE_NOTEBOOK
 
 from autograder.authoring.release import paired_text, read_pair
-from autograder.ps1 import PAIRED_SCRIPT, SOURCE_NOTEBOOK
 
 
 def _cells(nb: nbformat.NotebookNode) -> list[tuple]:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from helpers import ps1
 from hypothesis import given
 from hypothesis import strategies as st
 from nbgrader.preprocessors import AssignLatePenalties
 from traitlets.config import Config
 
-from autograder import deadlines, ps1
+from autograder import deadlines
 from autograder.nbgrader_ext import late_policy
 from autograder.nbgrader_ext.late_policy import DAY_SECONDS, PercentPerDayLatePenalty, late_days, late_penalty
 

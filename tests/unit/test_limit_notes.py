@@ -5,9 +5,11 @@ from __future__ import annotations
 import signal
 
 import nbformat
-import numpy as np
+from helpers.ps1 import PROBLEM_SET
+from helpers.ps1_checks import PATH
 
-from autograder.nbgrader_ext import limit_notes, probe_spec
+from autograder.nbgrader_ext import limit_notes
+from autograder.nbgrader_ext.checks import AppendProbe
 from autograder.nbgrader_ext.kernel_guard import NOTE, UNCAPPED_CELL_MARKER
 from autograder.nbgrader_ext.sandbox_kernel import Limits
 
@@ -102,6 +104,8 @@ def test_a_crash_with_no_limit_hit_is_not_blamed_on_a_limit() -> None:
 
 
 def test_the_grader_probe_is_the_one_cell_the_kernel_does_not_cut() -> None:
-    """The probe prints ~110 kB of JSON; the kernel knows its cell by this text of probe.py."""
-    spec = probe_spec.draw_spec(np.random.default_rng(0))
-    assert UNCAPPED_CELL_MARKER in probe_spec.probe_source(spec)
+    """PS1's probe prints ~110 kB of JSON; the kernel knows the grader's cell by the line AppendProbe
+    puts first, whatever the problem set's module drew."""
+    probe = AppendProbe(checks_module=str(PATH), references=PROBLEM_SET.references)
+    nb, _ = probe.preprocess(nbformat.v4.new_notebook(), {})
+    assert nb.cells[-1].source.startswith(UNCAPPED_CELL_MARKER + "\n")

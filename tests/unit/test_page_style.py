@@ -14,13 +14,13 @@ from pathlib import Path
 
 import nbformat
 import nbgrader
+from helpers.ps1 import REPO_DIR
 from traitlets.config import Config
 
 from autograder.authoring.handout import student_package_files
 from autograder.nbgrader_ext import page_style
 from autograder.nbgrader_ext.feedback_html import FeedbackHTMLExporter
 from autograder.nbgrader_ext.feedback_math import configure_feedback_math
-from autograder.ps1 import REPO_DIR
 from autograder.student import pdf
 
 BOOTSTRAP_CSS = (

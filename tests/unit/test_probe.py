@@ -1,4 +1,5 @@
-"""The probe (autograder/nbgrader_ext/probe.py) called directly as a function, and sent as its file's text."""
+"""PS1's probe (nbgrader_course/source/ps1/outside_checks/probe.py) called directly as a function, and sent
+as its file's text."""
 
 from __future__ import annotations
 
@@ -10,8 +11,7 @@ import types
 
 import numpy as np
 import pytest
-
-from autograder.nbgrader_ext import probe, probe_spec, reference_math
+from helpers.ps1_checks import drawn, probe, probe_spec, reference_math
 
 LIBRARY = {"u": reference_math.UNIVARIATE, "b": reference_math.BIVARIATE}
 LIMITS = {"max_values": 1000, "call_seconds": 2.0, "total_seconds": 5.0}
@@ -81,8 +81,7 @@ def test_the_network_is_reported_as_weights_only() -> None:
 
 
 def test_the_cell_sent_to_the_kernel_is_this_file_then_one_call() -> None:
-    spec = probe_spec.draw_spec(np.random.default_rng(0))
-    source = probe_spec.probe_source(spec)
+    source = probe_spec.probe_source(drawn(0))
     text = probe_spec.PROBE_FILE.read_text(encoding="utf-8")
     assert source.startswith(text)
     tail = source[len(text) :].strip().splitlines()

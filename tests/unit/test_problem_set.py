@@ -7,11 +7,11 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from helpers.ps1 import COURSE_DIR, SOURCE_DIR
 
 from autograder import problem_set
 from autograder.errors import InputError
 from autograder.problem_set import SPEC_FILE, graded_cells
-from autograder.ps1 import COURSE_DIR, SOURCE_DIR
 
 
 def copy_course(tmp_path: Path, *ids: str) -> Path:

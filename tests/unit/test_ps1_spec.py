@@ -6,10 +6,10 @@ import json
 import re
 
 import pytest
+from helpers import ps1
+from helpers.ps1 import QUESTIONS, RELEASE_NOTEBOOK, SOURCE_NOTEBOOK
 
-from autograder import ps1
 from autograder.problem_set import graded_cells
-from autograder.ps1 import QUESTIONS, RELEASE_NOTEBOOK, SOURCE_NOTEBOOK
 
 
 def test_the_release_grades_exactly_the_questions_of_the_source() -> None:

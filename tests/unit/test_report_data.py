@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from autograder import ps1
+from helpers import ps1
+
 from autograder.results import report
 from autograder.results.grades_table import GradesRow
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import ps1
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder import ps1
 from autograder.errors import InputError
 from autograder.rubric import load_rubrics
 

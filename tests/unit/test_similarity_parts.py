@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers.ps1 import RELEASE_NOTEBOOK
 from hypothesis import given
 from hypothesis import strategies as st
 
 from autograder.errors import InputError
-from autograder.ps1 import RELEASE_NOTEBOOK
 from autograder.similarity import compare
 from autograder.similarity.answers import answer_layout, read_answers
 from autograder.similarity.flags import MINIMUM, threshold

@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from helpers.ps1 import ASSIGNMENT, NOTEBOOK, PROBLEM_SET
 
 from autograder.course.layout import nbgrader_timestamp, read_timestamp
 from autograder.grading.collect import MAX_NOTEBOOK_BYTES, SubmissionError
 from autograder.grading.submitted_folder import find_collected, read_collected, submitted_folder
-from autograder.ps1 import ASSIGNMENT, NOTEBOOK, PROBLEM_SET
 
 
 def _student(submitted: Path, name: str, stamp: str | None = "2017-01-12 17:59:30.250000 UTC") -> Path:

@@ -23,9 +23,9 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import ps1
 from autograder.nbgrader_ext.sandbox_kernel import Limits
-from autograder.ps1 import NOTEBOOK, REPO_DIR, SOURCE_DIR
+from helpers import ps1
+from helpers.ps1 import NOTEBOOK, REPO_DIR, SOURCE_DIR
 
 RELEASE = REPO_DIR / "notebooks" / NOTEBOOK
 SOLUTION = REPO_DIR / "solutions" / "PS1_solution.ipynb"
@@ -603,7 +603,7 @@ def build_catalog(
         REPO_DIR / "edf.py",
         code / "grading" / "coordinator.py",
         code / "nbgrader_ext" / "checks.py",
-        code / "nbgrader_ext" / "reference_math.py",
+        SOURCE_DIR / "outside_checks" / "reference_math.py",
     ]
     lim = Limits()
     memory = rf"memory: the notebook hit the sandbox's limit of {lim.memory_bytes >> 20:,} MiB"

@@ -1,19 +1,17 @@
-"""PS1 for the grading code: the values of its folder, nbgrader_course/source/ps1/, under their old names.
+"""PS1 for the tests and benchmarks: the values of its folder, nbgrader_course/source/ps1/, by name.
 
-The facts live in the folder (problem_set.toml and the notebook's nbgrader metadata, read by
-autograder/problem_set.py); this module loads them once and adds where the repository keeps PS1's
-other files (the student notebook, the solution, the examples). Change a fact in the folder.
+The grading code names no problem set; tests of PS1 do. The facts live in the folder (problem_set.toml
+and the notebook's nbgrader metadata, read by autograder/problem_set.py) and where the files made from
+it go is autograder/repository.py's: this module only loads them once. Change a fact in the folder.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from autograder import problem_set
+from autograder import problem_set, repository
 
 # ---------------------------------------------------------------- files and names
 
-REPO_DIR = Path(__file__).resolve().parent.parent
+REPO_DIR = repository.REPO_DIR
 COURSE_DIR = REPO_DIR / "nbgrader_course"  # the nbgrader course directory (nbgrader_config.py, source/)
 ASSIGNMENT = "ps1"  # the nbgrader assignment id: the folder nbgrader_course/source/ps1/
 SOURCE_DIR = COURSE_DIR / "source" / ASSIGNMENT  # nbgrader's source assignment folder
@@ -24,11 +22,11 @@ DIGITS_FILE = "digits.npz"  # Problem 3's data: beside the notebook wherever it 
 SOURCE_NOTEBOOK = PROBLEM_SET.source_notebook  # solutions + hidden tests: never handed out
 RUBRIC_NAME = PROBLEM_SET.rubric_name  # the written answers' rubrics, beside the source notebook
 RUBRIC_FILE = SOURCE_DIR / RUBRIC_NAME
-PAIRED_SCRIPT = COURSE_DIR / "PS1.py"  # jupytext percent pair of the source, for review (outside source/)
-RELEASE_NOTEBOOK = REPO_DIR / "notebooks" / NOTEBOOK  # what students open
-SOLUTION_NOTEBOOK = REPO_DIR / "solutions" / "PS1_solution.ipynb"
-EXAMPLES_DIR = COURSE_DIR / "examples" / ASSIGNMENT  # sample zips graded by `make demo`
-GRADEBOOK_FILE = "gradebook.db"  # nbgrader's SQLite gradebook in a course folder
+PAIRED_SCRIPT = repository.paired_script(PROBLEM_SET)  # jupytext pair of the source (outside source/)
+RELEASE_NOTEBOOK = repository.release_notebook(PROBLEM_SET)  # what students open
+SOLUTION_NOTEBOOK = repository.solution_notebook(PROBLEM_SET)
+EXAMPLES_DIR = repository.examples_dir(PROBLEM_SET)  # sample zips graded by `make demo`
+GRADEBOOK_FILE = repository.GRADEBOOK_FILE
 ZIP_PREFIX = PROBLEM_SET.zip_prefix  # students send PS1_<FullName>.zip
 
 # ---------------------------------------------------------------- questions and points (the notebook's)

@@ -1,13 +1,15 @@
-"""Problem 3's data file, made once from scikit-learn: `python -m autograder.authoring.digits_file`.
+"""PS1's Problem 3 data file, made once from scikit-learn: `.venv/bin/python nbgrader_course/ps1_digits.py`.
 
-`autograder/nbgrader_ext/digits.npz` holds scikit-learn's 8x8 digits (the UCI set, 1797 images)
+`nbgrader_course/source/ps1/digits.npz` holds scikit-learn's 8x8 digits (the UCI set, 1797 images)
 split into training and test sets with the references of PS1's spec (test share, seed, stratified
 by label). Four arrays: `train_images`, `test_images` (uint8 pixel values 0..16, one image a row of
 64) and `train_labels`, `test_labels` (int64 classes 0..9). The notebook's p3_data cell divides the
 images by 16, which gives exactly the float64 arrays `load_digits().data / 16.0` gave.
 
-The grader reads this file from the package (`digits.digits_split`); `ps1 release` copies it beside
-the source and the release notebook, and the handout ships it. Only this module and the test that
+It lives in PS1's folder: nbgrader copies it beside every released and autograded notebook, the outside
+checks read it there (`outside_checks/digits.py`), `ps1 release` copies it beside the release notebook,
+and the handout ships that copy. This script is PS1's own authoring tool, so it sits in the course
+folder, not in the grader. Only this script and the test that
 holds the file to scikit-learn (tests/unit/test_digits_file.py) import scikit-learn: the students, the
 notebook and the grader never need it.
 """
@@ -20,9 +22,11 @@ import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-from autograder import ps1
-from autograder.nbgrader_ext.digits import DIGITS_FILE
+from autograder import problem_set
 from autograder.replace_file import replacing
+
+PS1 = problem_set.load(Path(__file__).resolve().parent / "source" / "ps1")
+DIGITS_FILE = PS1.folder / "digits.npz"  # Problem 3's data, in PS1's folder
 
 
 def sklearn_split() -> dict[str, np.ndarray]:
@@ -34,8 +38,8 @@ def sklearn_split() -> dict[str, np.ndarray]:
     train_images, test_images, train_labels, test_labels = train_test_split(
         pixels,
         digits.target.astype(np.int64),
-        test_size=ps1.DIGITS_TEST_SIZE,
-        random_state=ps1.DIGITS_SPLIT_SEED,
+        test_size=PS1.references["digits_test_size"],
+        random_state=PS1.references["digits_split_seed"],
         stratify=digits.target,
     )
     return {
@@ -54,4 +58,4 @@ def write_digits_file(path: Path = DIGITS_FILE) -> Path:
 
 
 if __name__ == "__main__":
-    print(f"wrote {write_digits_file().relative_to(ps1.REPO_DIR)}; now run `make release`")
+    print(f"wrote {write_digits_file()}; now run `make release`")

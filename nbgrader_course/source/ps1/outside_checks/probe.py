@@ -1,6 +1,6 @@
-"""The probe: code the outside checks run at the end of a student's notebook, in the student's kernel.
+"""The probe: code PS1's outside checks run at the end of a student's notebook, in the student's kernel.
 
-probe_spec.py sends the TEXT of this file as one extra cell, followed by a call
+probe_spec.py sends the TEXT of this file as the probe cell, followed by a call
 `_grader_probe(spec_json, globals())`. It calls the student's functions on the grader's inputs and
 writes one line to stdout: the nonce, then JSON holding only numbers. The grader compares those
 numbers with its own references in its own process; nothing the kernel returns is trusted further.

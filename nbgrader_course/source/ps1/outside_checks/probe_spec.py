@@ -4,15 +4,14 @@ and the probe cell's source built from probe.py."""
 from __future__ import annotations
 
 import json
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from autograder.nbgrader_ext import probe
-from autograder.nbgrader_ext.reference_math import (
+from . import probe
+from .reference_math import (
     BIVARIATE,
     PROBLEM1,
     UNIVARIATE,
@@ -22,9 +21,10 @@ from autograder.nbgrader_ext.reference_math import (
     stable_softmax,
 )
 
-PROBE_ID_PREFIX = "grader-probe-"
 MAX_MLP_VALUES = 200_000  # the probe refuses to report larger networks (the reference has 4,810 values)
 PROBE_FILE = Path(probe.__file__)
+# Read once, when the package loads: a loaded copy of the checks may outlive the folder it came from.
+PROBE_TEXT = PROBE_FILE.read_text(encoding="utf-8")
 
 
 @dataclass
@@ -47,10 +47,9 @@ class Call:
 
 @dataclass
 class ProbeSpec:
-    """What AppendProbe drew; kept in nbconvert resources (never in the notebook)."""
+    """What `draw` drew; the grader keeps it (never in the notebook) and hands it back to `judge`."""
 
     nonce: str
-    cell_id: str
     calls: list[Call] = field(default_factory=list)
 
     def add(self, grade_id: str, fn: str, args: dict[str, Any], **kw: Any) -> Call:
@@ -120,10 +119,11 @@ def _add_p2(spec: ProbeSpec, rng: np.random.Generator, n: int) -> None:
 
 
 def draw_spec(
-    rng: np.random.Generator, n_points: int = 4, n_combos: int = 3, *, n_softmax: int = 4
+    rng: np.random.Generator, nonce: str, n_points: int = 4, *, n_combos: int = 3, n_softmax: int = 4
 ) -> ProbeSpec:
-    """Draw every input of one grading run. Problem 3 goes first: later calls rebuild EDF graphs."""
-    spec = ProbeSpec(nonce=secrets.token_hex(16), cell_id=PROBE_ID_PREFIX + secrets.token_hex(6))
+    """Draw every input of one grading run (the nonce is the grader's, never from `rng`). Problem 3
+    goes first: later calls rebuild EDF graphs."""
+    spec = ProbeSpec(nonce=nonce)
     spec.add("p3_tests", "mlp", {}, out="mlp")
     _add_p1a(spec, rng, n_points)
     _add_p1b(spec, rng, n_points, n_combos=n_combos)
@@ -148,4 +148,4 @@ def probe_source(spec: ProbeSpec, call_seconds: float = 10.0, total_seconds: flo
         },
     }
     call = f"\n\n_grader_probe({json.dumps(payload)!r}, globals())\ndel _grader_probe\n"
-    return PROBE_FILE.read_text(encoding="utf-8") + call
+    return PROBE_TEXT + call

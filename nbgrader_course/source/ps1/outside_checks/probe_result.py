@@ -1,53 +1,28 @@
-"""Reading the probe's one line and judging each call against the reference, in the grader's process."""
+"""Judging each call of the probe's result against the reference, in the grader's process.
+
+The grader has already read the probe's one line (nonce checked, JSON parsed); what it gives here is plain
+JSON: numbers, lists, strings and objects, nothing the kernel made.
+"""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
-from nbformat import NotebookNode
 
-from autograder import ps1
-from autograder.nbgrader_ext.digits import mlp_test_error
-from autograder.nbgrader_ext.probe_spec import Call, ProbeSpec
-from autograder.nbgrader_ext.reference_math import BIVARIATE
+from .digits import mlp_test_error
+from .probe_spec import Call, ProbeSpec
+from .reference_math import BIVARIATE
 
-MAX_PROBE_CHARS = 10_000_000  # the probe's line: ~110 kB for the reference network
-P3_MAX_ERROR = ps1.P3_MAX_ERROR
-QUESTIONS = ps1.AUTOGRADED  # every autograded cell has an outside check
+# Every autograded cell of PS1's notebook has an outside check (tests/unit/test_outside_checks.py).
+QUESTIONS = ("p1a_tests", "p1b_naive_tests", "p1b_true_tests", "p2_tests", "p3_tests")
 
 
-@dataclass
-class Outcome:
-    """The outside verdict on one graded test cell."""
+class Outcome(NamedTuple):
+    """The outside verdict on one graded test cell: the (passed, detail) pair `judge` returns."""
 
     passed: bool
     detail: str
-
-
-def read_probe(cell: NotebookNode | None, nonce: str) -> tuple[dict[str, Any] | None, str]:
-    """The probe's parsed JSON, or None and why it is missing (exactly one nonce line is accepted)."""
-    if cell is None:
-        return None, "the grader's probe cell is missing from the executed notebook"
-    text = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("name") == "stdout")
-    lines = [line for line in text.splitlines() if line.startswith(nonce + " ")]
-    if len(lines) != 1:
-        errors = [f"{o.get('ename')}: {o.get('evalue')}" for o in cell.get("outputs", []) if o.get("ename")]
-        why = f"it failed with {errors[0]}" if errors else "stdout redirected, or the kernel stopped?"
-        found = "no result" if not lines else f"{len(lines)} results (forged output?)"
-        return None, f"the grader's probe cell printed {found}: {why}"
-    payload = lines[0][len(nonce) + 1 :]
-    if len(payload) > MAX_PROBE_CHARS:
-        return None, "the grader's probe printed more data than it can accept"
-    try:
-        result = json.loads(payload)
-    except (ValueError, RecursionError) as exc:  # a forged line may be anything
-        return None, f"the grader's probe printed malformed JSON ({exc})"
-    if not isinstance(result, dict):
-        return None, "the grader's probe printed something other than a JSON object"
-    return result, ""
 
 
 def _floats(value: Any) -> np.ndarray:
@@ -95,7 +70,7 @@ def check_value(call: Call, entry: Any) -> str | None:
     return f"{label}: entry {i} = {_fmt(actual[i])}, expected {_fmt(expected[i])} ({int((~ok).sum())} wrong)"
 
 
-def _mlp_layers(value: Any) -> tuple[list[np.ndarray], str]:
+def _mlp_layers(value: Any, shape: tuple[int, int]) -> tuple[list[np.ndarray], str]:
     """(w1, b1, w2, b2) from the probe's report, ordered by shape; raises ValueError if unusable."""
     if not isinstance(value, dict) or not isinstance(value.get("layers"), list):
         raise ValueError("no layers reported")
@@ -103,7 +78,7 @@ def _mlp_layers(value: Any) -> tuple[list[np.ndarray], str]:
     kinds = ", ".join(str(k) for k in value.get("kinds", []) if isinstance(k, str))[:200]
     if len(layers) != 2:
         raise ValueError(f"expected 2 Affine layers reachable from p_out, found {len(layers)} ({kinds})")
-    n_in, n_out = ps1.MLP_SHAPE
+    n_in, n_out = shape
     for (w1, b1), (w2, b2) in (layers, layers[::-1]):  # whichever order chains n_in -> H -> n_out
         h = w1.shape[1] if w1.ndim == 2 else -1
         if w1.shape == (n_in, h) and b1.shape == (h,) and w2.shape == (h, n_out) and b2.shape == (n_out,):
@@ -116,34 +91,37 @@ def _mlp_layers(value: Any) -> tuple[list[np.ndarray], str]:
     return [w1, b1, w2, b2], kinds
 
 
-def check_mlp(entry: Any) -> str | None:
-    """Why the network reported by the probe fails, or None if its recomputed test error is < 8%."""
+def check_mlp(entry: Any, references: dict[str, Any]) -> str | None:
+    """Why the network reported by the probe fails, or None if its test error, recomputed on the digits
+    of the problem set's folder, is below the spec's `p3_max_error`."""
     if not isinstance(entry, dict) or "value" not in entry:
         err = entry.get("error") if isinstance(entry, dict) else None
         return f"could not read the network p_out: {str(err)[:300]}"
     try:
-        weights, kinds = _mlp_layers(entry["value"])
+        weights, kinds = _mlp_layers(entry["value"], tuple(references["mlp_shape"]))
     except (TypeError, ValueError, ArithmeticError) as exc:
         return f"could not read the network p_out: {exc}"
-    error = mlp_test_error(tuple(weights))
-    if error < P3_MAX_ERROR:
+    error, max_error = mlp_test_error(tuple(weights), references["folder"]), references["p3_max_error"]
+    if error < max_error:
         return None
     reported = entry["value"].get("reported")
     said = f"; the notebook reported {reported:.2%}" if isinstance(reported, float) else ""
     return (
         f"test error recomputed by the grader from p_out's weights (Affine-ReLU-Affine) is {error:.2%}, "
-        f"needs < {P3_MAX_ERROR:.0%}{said}; graph nodes: {kinds}"
+        f"needs < {max_error:.0%}{said}; graph nodes: {kinds}"
     )
 
 
-def evaluate(spec: ProbeSpec, result: dict[str, Any] | None, missing: str) -> dict[str, Outcome]:
+def evaluate(
+    spec: ProbeSpec, result: dict[str, Any] | None, missing: str, references: dict[str, Any]
+) -> dict[str, Outcome]:
     """The outside verdict for every question (all fail with `missing` when there is no result)."""
     if result is None:
         return {q: Outcome(False, missing) for q in QUESTIONS}
     failures: dict[str, list[str]] = {q: [] for q in QUESTIONS}
     for call in spec.calls:
         entry = result.get(str(call.id))
-        why = check_mlp(entry) if call.fn == "mlp" else check_value(call, entry)
+        why = check_mlp(entry, references) if call.fn == "mlp" else check_value(call, entry)
         if why:
             failures[call.grade_id].append(why)
     outcomes = {}
