@@ -11,6 +11,7 @@ Canvas column each (the roster's PS1 column, a new one for the warm-up).
 
 from __future__ import annotations
 
+import copy
 import csv
 import json
 import os
@@ -90,6 +91,14 @@ def test_the_release_and_handout_hold_no_answer(course: SimpleNamespace) -> None
     assert "| `w1_written` |" in readme and "| `w2_tests` |" in readme
 
 
+def as_run(nb: dict) -> dict:
+    """The notebook as a student saves it after Run All: every code cell has an execution count."""
+    nb = copy.deepcopy(nb)
+    for n, cell in enumerate(c for c in nb["cells"] if c["cell_type"] == "code"):
+        cell["execution_count"] = n + 1
+    return nb
+
+
 @pytest.fixture(scope="module")
 def graded(course: SimpleNamespace) -> SimpleNamespace:
     """Two students submit from the handout (Ada on time and right, Grace two days late and wrong),
@@ -100,7 +109,7 @@ def graded(course: SimpleNamespace) -> SimpleNamespace:
     zips = root / "zips"
     zips.mkdir()
     for name, nb in (("Ada Lovelace", filled(release, source)), ("Grace Hopper", release)):
-        (folder / "WarmUp.ipynb").write_text(json.dumps(nb))
+        (folder / "WarmUp.ipynb").write_text(json.dumps(as_run(nb)))
         env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "AUTOGRADER_COURSE"}}
         done = subprocess.run(
             [sys.executable, "submit.py", "--name", name], cwd=folder, env=env, capture_output=True, text=True
