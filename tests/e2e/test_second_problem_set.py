@@ -29,6 +29,7 @@ from helpers.ps1 import COURSE_DIR, EXAMPLES_DIR, REPO_DIR
 
 from autograder import problem_set
 from autograder.authoring.examples import filled
+from autograder.results.canvas import POINTS_ROW
 
 pytestmark = pytest.mark.slow
 WARMUP = REPO_DIR / "tests" / "problem_sets" / "warmup"
@@ -185,7 +186,7 @@ def test_manual_feedback_and_export_follow_the_warmup(graded: SimpleNamespace, t
     canvas = rows(graded.out / "canvas_import.csv")
     assert canvas["Lovelace, Ada"]["WarmUp"] == "10"  # a new column, named for the problem set
     assert canvas["Hopper, Grace"]["WarmUp"] == "1.8"  # (0 + 2) points, 10% off
-    assert canvas["    Points Possible"]["WarmUp"] == "10"
+    assert canvas[POINTS_ROW]["WarmUp"] == "10"
 
 
 def test_one_class_gradebook_holds_both_problem_sets(graded: SimpleNamespace) -> None:
