@@ -11,8 +11,8 @@ Data flow, one folder per step (docs/architecture.md draws it):
               the Canvas import file)
     authoring/ (release notebook, jupytext pair, sample submissions, the student handout)
     cli/      (one thin module per command of `ps1` = `python -m autograder`)
-`problem_set.py` reads a problem set's folder, `ps1.py` holds PS1's values; `deadlines.py` reads
-times; `errors.py` is the one-line error of bad input.
+`problem_set.py` reads a problem set's folder, `repository.py` says where a course and its outputs
+are; `deadlines.py` reads times; `errors.py` is the one-line error of bad input.
 """
 
 import sys

@@ -84,7 +84,7 @@ KERNEL_GUARD_INSIDE = Path("/grader") / KERNEL_GUARD.name
 
 def extra_source_files() -> list[Path]:
     """Top-level modules installed editable (edf.py): the venv maps `import edf` to the repo file."""
-    # This file also runs as a script with only the standard library: no `autograder.ps1` import.
+    # This file also runs as a script with only the standard library: no import of the grading package.
     repo = Path(__file__).resolve().parents[2]
     return [p for p in [repo / "edf.py"] if p.is_file()]
 

@@ -1,7 +1,7 @@
 """What submit checks a notebook against: the notebook's name, the zip prefix and the nbgrader cells.
 
 Read from a pristine release notebook's own nbgrader metadata (nbgrader keeps grade_id, grade,
-solution and points in the release), so neither the source notebook nor `autograder.ps1` is needed:
+solution and points in the release), so neither the source notebook nor the problem set's spec is needed:
 the handout ships these facts as `assignment.json`, written by the handout builder from
 PS1's spec and the release; in the repository `python -m autograder submit` builds the same.
 """

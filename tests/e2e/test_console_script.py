@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from importlib.metadata import version
 
 import pytest
@@ -32,3 +33,11 @@ def test_every_command_has_help(command: str) -> None:
 def test_script_is_the_same_program_as_python_m() -> None:
     assert PS1.exists()
     assert "autograder.__main__" in PS1.read_text()
+
+
+def test_the_course_tool_is_grader_and_ps1_its_alias() -> None:
+    grader = PS1.with_name("grader")
+    done = subprocess.run([str(grader), "--version"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and done.stdout.strip() == f"grader {version(DISTRIBUTION)}"
+    helped = subprocess.run([str(grader), "grade", "--help"], capture_output=True, text=True, check=False)
+    assert helped.stdout.startswith("usage: grader grade") and "--assignment ID" in helped.stdout

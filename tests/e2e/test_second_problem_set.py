@@ -69,6 +69,22 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     return SimpleNamespace(root=root, course=course, ps=ps, released=released, handout=handout)
 
 
+def test_examples_are_named_and_timed_for_the_warmup(course: SimpleNamespace, tmp_path: Path) -> None:
+    ok(run(course.course, "examples", "--assignment", "warmup", "--out", tmp_path))
+    assert (tmp_path / "WarmUp_AdaLovelace.zip").is_file() and (
+        tmp_path / "emmy_noether_warmup.zip"
+    ).is_file()
+    times = rows_by_file(tmp_path / "times.csv")
+    assert times["WarmUp_AdaLovelace.zip"] == "2017-01-05 16:58 Europe/Berlin"  # 2 minutes before
+    sheet = (tmp_path / "manual_grades.csv").read_text()
+    assert "w1_written" in sheet and "p1a_written" not in sheet
+
+
+def rows_by_file(path: Path) -> dict[str, str]:
+    with path.open(newline="") as fh:
+        return {r["file"]: r["timestamp"] for r in csv.DictReader(fh)}
+
+
 def test_every_command_asks_which_problem_set(course: SimpleNamespace, tmp_path: Path) -> None:
     """Two problem sets: no default, and an unknown id is named with the known ones."""
     refused(run(course.course, "handout"), "choose one with --assignment ID")
