@@ -216,6 +216,13 @@ def test_one_class_gradebook_holds_both_problem_sets(graded: SimpleNamespace) ->
     assert ps1_rows["AdaLovelace"]["max_score"] == "100" and ps1_rows["AdaLovelace"]["p3_tests"] == "25"
 
 
+def test_a_grading_folder_keeps_its_problem_set(graded: SimpleNamespace) -> None:
+    course = graded.out.parent / "course"
+    args = ("--times", graded.zips / "times.csv", "--out", graded.ps1_out)
+    refused(run(course, "grade", graded.zips, "--assignment", "warmup", *args), "grading folder of 'ps1'")
+    refused(run(course, "feedback", graded.ps1_out, "--assignment", "warmup"), "grading folder of 'ps1'")
+
+
 def test_each_problem_set_exports_its_own_canvas_column(graded: SimpleNamespace, tmp_path: Path) -> None:
     roster = tmp_path / "roster.csv"
     roster.write_text(
