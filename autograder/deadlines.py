@@ -23,9 +23,7 @@ def parse_time(text: str, *, zone: str) -> datetime:
     try:
         when = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise InputError(
-            f"cannot read the time {text!r}: use e.g. '2024-05-01 17:00 {zone}'"
-        ) from exc
+        raise InputError(f"cannot read the time {text!r}: use e.g. '2024-05-01 17:00 {zone}'") from exc
     if when.tzinfo is None:
         try:
             when = when.replace(tzinfo=ZoneInfo(zone))
