@@ -27,7 +27,7 @@ from autograder.replace_file import replacing
 from autograder.results.answer_html import answer_html
 from autograder.results.grades_table import graded_state
 from autograder.similarity import compare, figure
-from autograder.similarity.answers import Answers, answer_layout, read_answers
+from autograder.similarity.answers import Answers, answer_layout, given_cells, read_answers
 from autograder.similarity.flags import threshold
 
 LISTED = 50  # pairs on the index page (and with a page of their own) beyond the flagged ones
@@ -50,12 +50,19 @@ STYLE = (TEMPLATES / "similarity.css").read_text(encoding="utf-8")
 
 @dataclass
 class ClassAnswers:
-    """The answers of every readable notebook of a graded class, the release's, and what was missing."""
+    """The answers of every readable notebook of a graded class, what the release gives every
+    student, and what was missing."""
 
     layout: dict[str, str]
-    release: Answers
+    distribution: compare.Distribution
     students: dict[str, Answers] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)  # "student (why)"
+
+
+def release_distribution(release: Path, layout: dict[str, str]) -> compare.Distribution:
+    """What the release notebook at `release` gives every student: its stubs and its other cells."""
+    stubs = read_answers(release, layout)
+    return compare.Distribution({k: stubs.text(k) for k in compare.KINDS}, given_cells(release))
 
 
 def read_class(out: Path) -> ClassAnswers:
@@ -65,7 +72,7 @@ def read_class(out: Path) -> ClassAnswers:
     if not release.is_file():
         raise InputError(f"{out} has no release notebook ({release}): run `ps1 grade ... --out {out}` again")
     layout = answer_layout(release)
-    found = ClassAnswers(layout, read_answers(release, layout))
+    found = ClassAnswers(layout, release_distribution(release, layout))
     for student in sorted(state.students):
         path = GradingFolder(out).course.submitted_notebook(student)
         if not path.is_file():
@@ -134,8 +141,7 @@ def _flagged(pair: compare.Pair, bars: dict[str, float]) -> str:
 def write_report(out: Path, found: ClassAnswers, workers: int = WORKERS) -> Path:
     """Compare the class and write `OUT/similarity/`; return the index page."""
     texts = {s: {k: a.text(k) for k in compare.KINDS} for s, a in found.students.items()}
-    release = {k: found.release.text(k) for k in compare.KINDS}
-    with compare.Comparison(texts, release, workers) as comparison:
+    with compare.Comparison(texts, found.distribution, workers) as comparison:
         pairs = comparison.pairs()
         bars = {k: threshold(k, [getattr(p, k) for p in pairs]) for k in compare.KINDS}
         flagged = [p for p in pairs if _flagged(p, bars)]

@@ -237,6 +237,32 @@ def students() -> dict[str, dict[str, str]]:
 PLANTED = {"code": ("Ada", "Renamed"), "written": ("Curie", "Reworded"), "problem3": ("Babbage", "Problem3")}
 
 
+# What a student may paste into an answer from the notebook itself: the given code and the visible
+# tests of the problem into its code answer, the notebook's introduction into a written answer.
+PASTES = {
+    "p1a_code": ("p1a_given", "p1a_check", "p1a_tests"),
+    "p2_code": ("p2_given", "p2_check", "p2_tests"),
+    "p3_code": ("p3_data", "p3_train", "p3_tests"),
+    "p1a_written": ("intro",),
+}
+
+
+def release_cells() -> dict[str, str]:
+    """Every cell of the release notebook, by its nbgrader grade_id."""
+    cells = json.loads(RELEASE.read_text(encoding="utf-8"))["cells"]
+    return {c["metadata"]["nbgrader"]["grade_id"]: "".join(c["source"]) for c in cells}
+
+
+def with_pastes(answers: dict[str, str]) -> dict[str, str]:
+    """`answers` with the cells of PASTES pasted after each answer (a cell not answered keeps the
+    release's stub)."""
+    release = release_cells()
+    return {
+        gid: "\n\n".join([answers.get(gid, release[gid]), *(release[g] for g in pasted)])
+        for gid, pasted in PASTES.items()
+    } | {gid: text for gid, text in answers.items() if gid not in PASTES}
+
+
 def notebook(answers: dict[str, str]) -> dict:
     """The release notebook with these answers in its answer cells."""
     nb = json.loads(RELEASE.read_text(encoding="utf-8"))

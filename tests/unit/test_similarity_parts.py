@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers.similarity_class import notebook, students, with_pastes
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -14,6 +15,9 @@ from autograder.ps1 import RELEASE_NOTEBOOK
 from autograder.similarity import compare
 from autograder.similarity.answers import answer_layout, read_answers
 from autograder.similarity.flags import MINIMUM, threshold
+from autograder.similarity.report import release_distribution
+
+NOTHING_GIVEN = compare.Distribution({"code": "", "written": ""}, {"code": [], "written": []})
 
 
 def test_the_release_has_code_and_written_answer_cells() -> None:
@@ -60,3 +64,35 @@ def test_renaming_and_comments_do_not_hide_code_but_the_boilerplate_is_ignored()
         )
         == 0
     )
+
+
+def class_scores(
+    tmp_path: Path, answers: dict[str, dict[str, str]], given: compare.Distribution
+) -> dict[tuple[str, str], compare.Pair]:
+    """Every pair of these students, compared as `ps1 similarity` compares a class."""
+    layout, texts = answer_layout(RELEASE_NOTEBOOK), {}
+    for name, cells in answers.items():
+        path = tmp_path / f"{name}.ipynb"
+        path.write_text(json.dumps(notebook(cells)))
+        found = read_answers(path, layout)
+        texts[name] = {kind: found.text(kind) for kind in compare.KINDS}
+    with compare.Comparison(texts, given, workers=1) as comparison:
+        return {(p.a, p.b): p for p in comparison.pairs()}
+
+
+def test_release_text_pasted_into_answers_adds_nothing(tmp_path: Path) -> None:
+    """Three independent notebooks, each with the given code and visible tests pasted into its code
+    answers and the notebook's introduction into a written one: every pair scores as it does
+    without the pastes, below the flag minimum (so never flagged), though the pastes alone would
+    make them alike."""
+    own = {name: students()[name] for name in ("Ada", "Babbage", "Curie")}
+    pasted = {name: with_pastes(cells) for name, cells in own.items()}
+    release = release_distribution(RELEASE_NOTEBOOK, answer_layout(RELEASE_NOTEBOOK))
+    plain = class_scores(tmp_path, own, release)
+    found = class_scores(tmp_path, pasted, release)
+    unfiltered = class_scores(tmp_path, pasted, NOTHING_GIVEN)
+    for kind in compare.KINDS:
+        for pair, scores in found.items():
+            assert getattr(scores, kind) == pytest.approx(getattr(plain[pair], kind), abs=0.01), (kind, pair)
+            assert getattr(scores, kind) < MINIMUM[kind], (kind, pair)
+        assert min(getattr(p, kind) for p in unfiltered.values()) >= MINIMUM[kind], kind
