@@ -50,6 +50,20 @@ def test_the_flag_bar_is_never_below_the_minimum_nor_below_the_median(scores: li
     assert bar >= MINIMUM[kind] and bar >= sorted(scores)[len(scores) // 2] - 1e-12
 
 
+@given(st.lists(st.floats(0, 1), min_size=1, max_size=200), st.sampled_from(compare.KINDS))
+def test_identical_answers_always_reach_the_flag_bar(scores: list[float], kind: str) -> None:
+    assert threshold(kind, scores) <= 1.0
+
+
+def test_identical_pairs_are_flagged_in_a_class_whose_pairs_are_all_alike() -> None:
+    """Most pairs alike but spread evenly from 0.3 to 0.9 (median 0.6, spread 0.15: median + 6
+    spreads is 1.5), a few identical: those reach the bar."""
+    scores = [0.3 + 0.6 * i / 99 for i in range(100)] + [1.0] * 5
+    bar = threshold("code", scores)
+    assert bar == 1.0
+    assert [s for s in scores if s >= bar] == [1.0] * 5
+
+
 def test_renaming_and_comments_do_not_hide_code_but_the_boilerplate_is_ignored() -> None:
     code = "def f(values, rate):\n    total = 0\n"
     code += "    for v in values:\n        total += v * rate\n    return total\n"
