@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import builtins
+import io
 import json
+import keyword
+import tokenize
 from pathlib import Path
 
 import pytest
-from helpers.similarity_class import notebook, students, with_pastes
+from helpers.similarity_class import CODE_IDS, PLANTED, notebook, students, with_pastes
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -110,3 +114,29 @@ def test_release_text_pasted_into_answers_adds_nothing(tmp_path: Path) -> None:
             assert getattr(scores, kind) == pytest.approx(getattr(plain[pair], kind), abs=0.01), (kind, pair)
             assert getattr(scores, kind) < MINIMUM[kind], (kind, pair)
         assert min(getattr(p, kind) for p in unfiltered.values()) >= MINIMUM[kind], kind
+
+
+KEPT_TOKENS = (tokenize.NAME, tokenize.OP)
+GIVEN_API = set(dir(builtins)) | set(keyword.kwlist) | {"np", "edf", "Univariate", "Bivariate"}
+
+
+def plain_names(code: str) -> set[str]:
+    """The names of `code` read from its tokens (not its syntax tree, as the renaming is): neither
+    attributes (after a dot) nor keywords of a call (before `=` inside brackets)."""
+    tokens = [t for t in tokenize.generate_tokens(io.StringIO(code).readline) if t.type in KEPT_TOKENS]
+    names, depth = set(), 0
+    for before, token, after in zip([None, *tokens[:-1]], tokens, [*tokens[1:], None], strict=True):
+        if token.type == tokenize.OP:
+            depth += (token.string in "([{") - (token.string in ")]}")
+            continue
+        keyword_arg = depth > 0 and after is not None and after.string == "="
+        if not (before and before.string == ".") and not keyword_arg:
+            names.add(token.string)
+    return names
+
+
+def test_the_renamed_copy_keeps_no_name_but_the_given_api() -> None:
+    original, copy = (students()[name] for name in PLANTED["code"])
+    for grade_id in CODE_IDS:
+        kept = plain_names(original[grade_id]) & plain_names(copy[grade_id])
+        assert kept <= GIVEN_API, (grade_id, kept - GIVEN_API)
