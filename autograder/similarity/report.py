@@ -1,6 +1,7 @@
 """`OUT/similarity/`: the pairs of a graded class ranked by how alike their answers are.
 
-    index.html          the pairs (flagged ones first among the most alike), the distribution figure
+    index.html          the pairs by total (flagged ones first among the most alike), each with its
+                        rank in code and in written answers; the distribution figure
     pairs.csv           every pair: both students, code, written, total, flagged, page
     distribution.png    the similarity of every pair, per kind, flagged pairs marked
     pairs/A__B.html     one listed pair side by side, matching passages marked
@@ -45,6 +46,7 @@ HEADER = [
 MAX_PAGES = 200  # at most this many pairs get a page (the most alike): the rest are in pairs.csv
 WORKERS = max(1, len(os.sched_getaffinity(0)))  # comparing processes: one per core
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+Ranks = dict[str, dict[compare.Pair, int]]  # kind -> pair -> its place by that kind alone (1: most alike)
 STYLE = (TEMPLATES / "similarity.css").read_text(encoding="utf-8")
 
 
@@ -164,25 +166,13 @@ def write_report(out: Path, found: ClassAnswers, workers: int = WORKERS) -> Path
             mathjax_settings=page_mathjax(),
         )
         (folder / _page_name(pair)).write_text(page, encoding="utf-8")
-    _write_csv(folder / "pairs.csv", pairs, bars, pages=set(map(_page_name, listed)))
+    ranks = {kind: _ranks(pairs, kind) for kind in compare.KINDS}
+    _write_csv(folder / "pairs.csv", pairs, bars, ranks=ranks, pages=set(map(_page_name, listed)))
     figure.draw(folder / "distribution.png", pairs, bars)
-    rows = [
-        {
-            "rank": i,
-            "a": p.a,
-            "b": p.b,
-            "code": p.code,
-            "written": p.written,
-            "total": p.total,
-            "flagged": _flagged(p, bars),
-            "page": _page_name(p),
-        }
-        for i, p in enumerate(listed, 1)
-    ]
     index = env.get_template("index.html.j2").render(
         students=len(found.students),
         pairs_total=len(pairs),
-        rows=rows,
+        rows=_index_rows(listed, bars, ranks),
         bars=bars,
         style=STYLE,
         notes=[f"not compared: {m}" for m in found.missing] + _unlisted(flagged, listed),
@@ -192,6 +182,25 @@ def write_report(out: Path, found: ClassAnswers, workers: int = WORKERS) -> Path
     return folder / "index.html"
 
 
+def _index_rows(listed: list[compare.Pair], bars: dict[str, float], ranks: Ranks) -> list[dict]:
+    """The index page's rows, in the order of `listed` (by total), each with its rank in each kind."""
+    return [
+        {
+            "rank": i,
+            "a": p.a,
+            "b": p.b,
+            "code": p.code,
+            "written": p.written,
+            "total": p.total,
+            "code_rank": ranks["code"][p],
+            "written_rank": ranks["written"][p],
+            "flagged": _flagged(p, bars),
+            "page": _page_name(p),
+        }
+        for i, p in enumerate(listed, 1)
+    ]
+
+
 def _unlisted(flagged: list[compare.Pair], listed: list[compare.Pair]) -> list[str]:
     left = len(set(flagged) - set(listed))
     if not left:
@@ -199,11 +208,12 @@ def _unlisted(flagged: list[compare.Pair], listed: list[compare.Pair]) -> list[s
     return [f"{left} more flagged pair(s) than the {MAX_PAGES} shown: every pair is in pairs.csv"]
 
 
-def _write_csv(path: Path, pairs: list[compare.Pair], bars: dict[str, float], *, pages: set[str]) -> None:
+def _write_csv(
+    path: Path, pairs: list[compare.Pair], bars: dict[str, float], *, ranks: Ranks, pages: set[str]
+) -> None:
     with replacing(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(HEADER)
-        ranks = {kind: _ranks(pairs, kind) for kind in compare.KINDS}
         for p in pairs:
             page = _page_name(p) if _page_name(p) in pages else ""
             scores = [f"{p.code:.3f}", f"{p.written:.3f}", f"{p.total:.3f}"]
