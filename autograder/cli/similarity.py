@@ -1,9 +1,10 @@
 """`ps1 similarity <out>` (after `ps1 grade`): pairs of students whose answers are alike, to weigh.
 
-Writes `<out>/similarity/`: index.html (pairs ranked by code + written similarity, flagged ones
-marked), pairs.csv, distribution.png and a side-by-side page per listed pair. It only reads the
-grading folder: no grade, status or message changes. A notebook that cannot be read is named; the
-other students are still compared, and the command then exits with status 2.
+Writes `<out>/similarity/`: index.html (pairs ranked by code + written similarity, each with its
+rank in code and in written answers, flagged ones marked), pairs.csv, distribution.png and a
+side-by-side page per listed pair. It only reads the grading folder: no grade, status or message
+changes. A notebook that cannot be read is named; the other students are still compared, and the
+command then exits with status 2.
 """
 
 from __future__ import annotations
