@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/p3_threshold.py [--seeds 20] [--plot p3_threshold.png]
 
 Each answer is the p3_code cell of an honest submission: the reference solution (the source
-notebook) and the answers written unlike it in the tests (tests/helpers/cheating/forgers.py). For
+notebook) and the answers written unlike it in the tests (tests/helpers/cheating/forgers.py and
+tests/helpers/similarity_class.py). For
 every seed the notebook's own cells run in this process: the data cell where the notebook lives (it
 reads `digits.npz` beside it), the answer, then the training cell with `default_rng(0)` replaced by
 `default_rng(seed)`. Two errors per run: the one the notebook reports (its `history`) and the one the
@@ -32,6 +33,7 @@ import edf
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from helpers.cheating.forgers import VARIANT_P3  # noqa: E402 (tests/ is not a package on the path)
 from helpers.ps1_checks import FOLDER, digits  # noqa: E402 (PS1's outside checks, as the grader loads them)
+from helpers.similarity_class import CURIE_CODE  # noqa: E402
 
 NOTEBOOK_SEED = "rng = np.random.default_rng(0)"  # the training cell's one seed
 
@@ -49,6 +51,7 @@ def answers() -> dict[str, str]:
     return {
         "reference (source notebook)": solved(cells(SOURCE_NOTEBOOK)["p3_code"]),
         "variant (tests: float32, 32 hidden, 25 epochs)": VARIANT_P3,
+        "Curie (tests: the similarity class's own answer)": CURIE_CODE["p3_code"],
     }
 
 

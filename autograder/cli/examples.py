@@ -7,6 +7,7 @@ from pathlib import Path
 from autograder import problem_set
 from autograder.authoring.examples import build
 from autograder.cli.parsing import add_assignment, chosen_problem_set, command_parser
+from autograder.errors import InputError
 from autograder.repository import examples_dir
 
 
@@ -16,7 +17,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", type=Path, help="a problem set folder elsewhere (tests)")
     parser.add_argument("--out", type=Path, help="output folder (default nbgrader_course/examples/<id>)")
     args = parser.parse_args(argv)
-    ps = problem_set.load(args.source) if args.source else chosen_problem_set(args)
-    for path in build(args.out or examples_dir(ps), ps):
+    ps = problem_set.load(args.source) if args.source else chosen_problem_set(args)  # InputError if not one
+    out = args.out or examples_dir(ps)
+    try:  # an unwritable --out would otherwise end in a traceback (status 1)
+        paths = build(out, ps)
+    except OSError as exc:
+        raise InputError(f"cannot write the examples into {out}: {exc.strerror}") from None
+    for path in paths:
         print(path)
     return 0

@@ -25,6 +25,7 @@ from autograder.course import grading_course as cd
 from autograder.course.layout import folder
 from autograder.course.run_lock import run_lock
 from autograder.results import rubric_grades
+from autograder.results.feedback_pages import bring_up_to_date
 from autograder.written.server import application, check_rubrics
 
 HOST = "127.0.0.1"  # never another interface: the page shows students' work
@@ -37,8 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out = checked_folder(args).resolve()  # a folder never graded: one line, exit status 2
     with run_lock(out):  # brief: bring an older folder up to date, scores up to the current rubric
-        if cd.upgrade(out):
-            print(f"note: {out} was made by an older version: its configuration was rebuilt, grades kept")
+        bring_up_to_date(out)
         rubrics = check_rubrics(out)
         course = folder(out).course
         with cd.gradebook(course.root) as gb:

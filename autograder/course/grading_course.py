@@ -19,7 +19,7 @@ from nbgrader.apps import NbGraderAPI
 from sqlalchemy.engine import make_url
 from traitlets.config import Config
 
-from autograder.course.grading_folder import LAYOUT, layout, write_marker
+from autograder.course.grading_folder import LAYOUT, is_older, write_marker
 from autograder.course.layout import (
     CONFIG_FILE,
     GRADEBOOK_FILE,
@@ -278,7 +278,7 @@ def upgrade(out: Path) -> bool:
     """Bring grading folder `out` to today's layout if an older version made it: its course's
     configuration and templates rebuilt (the gradebook, and so every grade, kept). True if it did."""
     out = Path(out).resolve()
-    if layout(out) == LAYOUT:
+    if not is_older(out):
         return False
     course = GradingFolder(out).course.root
     recorded = _stamp(course)
@@ -286,6 +286,11 @@ def upgrade(out: Path) -> bool:
     prepare(course, source, given_db(course), secure=recorded.get("secure", True), rebuild=True)
     write_marker(out)
     return True
+
+
+def upgrade_note(out: Path) -> str:
+    """The line every command prints when it brought `out` up to date (`upgrade`, or `grade`)."""
+    return f"note: {out} was made by an older version: its configuration was rebuilt, grades kept"
 
 
 def template_dir(course: Path) -> Path:

@@ -53,6 +53,11 @@ def layout(out: Path) -> int:
         return 1
 
 
+def is_older(out: Path) -> bool:
+    """Whether `out` is a grading folder that an older version made (`grading_course.upgrade` it)."""
+    return is_grading_folder(out) and layout(out) != LAYOUT
+
+
 def write_marker(out: Path) -> None:
     """Record that `out` is a grading folder of today's layout, made by this version."""
     marker = {"layout": LAYOUT, "made_by": f"{DISTRIBUTION} {bundle_version()}"}

@@ -33,7 +33,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from autograder.course import grading_course as cd
-from autograder.course.grading_folder import write_marker
+from autograder.course.grading_folder import is_older, write_marker
 from autograder.course.layout import Course, GradingFolder, nbgrader_timestamp
 from autograder.course.run_lock import run_lock
 from autograder.course.state import State, StateEntry, load_state, save_state
@@ -356,9 +356,7 @@ def _run_locked(request: GradeRequest) -> list[GradesRow]:
     try:
         if pool is not None:
             pool.start()  # workers start and import nbgrader while the course is built
-        course = GradingFolder(out).course.root
-        cd.prepare(course, ps.folder, request.db, secure=secure, mathjax=False, rebuild=request.force)
-        write_marker(out)
+        course = _prepare_course(request)
         mathjax = Beside(partial(install_mathjax, Course(course).feedback_dir))  # beside the first notebooks
         with mathjax.start(), GradebookWriter(cd.db_url(course), ps) as writer:
             writer.set_due(due_at)
@@ -379,6 +377,21 @@ def _run_locked(request: GradeRequest) -> list[GradesRow]:
     if not request.quiet:
         _print_summary(out, rows, notes, todo=todo, by_student=by_student, elapsed=elapsed)
     return rows
+
+
+def _prepare_course(request: GradeRequest) -> Path:
+    """The class course of `request.out`, built or rebuilt, and the folder marked as today's layout.
+    A folder an older version made is rebuilt even when this run's source, --db and sandbox setting
+    are the ones it recorded, and the run says so in the line the other commands print."""
+    out, course = request.out, GradingFolder(request.out).course.root
+    older = is_older(out)
+    rebuild = request.force or older
+    source = request.problem_set.folder
+    cd.prepare(course, source, request.db, secure=request.secure, mathjax=False, rebuild=rebuild)
+    write_marker(out)
+    if older and not request.quiet:
+        print(cd.upgrade_note(out), flush=True)
+    return course
 
 
 def _rebuild_feedback(

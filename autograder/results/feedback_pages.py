@@ -105,16 +105,23 @@ def is_current(row: GradesRow, made: tuple[str, float | None] | None) -> bool:
     return made[0] == summary(row) and row.penalty_points == float(made[1] or 0)
 
 
+def bring_up_to_date(out: Path) -> None:
+    """What a command that writes an existing folder's grades does first, holding its run lock:
+    upgrade a folder an older version made, and name a `--db` gradebook (a copy of the folder writes
+    to the same server), each in one line."""
+    if cd.upgrade(out):
+        print(cd.upgrade_note(out))
+    given = cd.given_db_line(folder(out).course.root)
+    if given:
+        print(given)
+
+
 def refresh(out: Path, change: Callable[[], object] | None = None) -> tuple[list[GradesRow], list[Path]]:
     """Under the run lock: `change` (e.g. importing manual grades), then grades.csv and every page."""
     out = Path(out).resolve()
     graded_state(out)  # a folder never graded: one line, before anything is touched
     with run_lock(out):
-        if cd.upgrade(out):
-            print(f"note: {out} was made by an older version: its configuration was rebuilt, grades kept")
-        given = cd.given_db_line(folder(out).course.root)
-        if given:
-            print(given)
+        bring_up_to_date(out)
         if change is not None:
             change()
         rows = export(out)

@@ -1,9 +1,10 @@
 """What each student wrote: the answer cells of a notebook, code and written apart.
 
 An answer cell is one the source notebook marks as a solution (nbgrader metadata `solution: true`).
-The release notebook's text of those cells (the stubs, the given lines, "YOUR ANSWER HERE") is what
-every student starts from: it is boilerplate, removed before comparing. The question text sits in
-other cells, which are never read.
+Only those cells are read from a student's notebook. Every cell of the release notebook is
+distribution text, though: the release's text of the answer cells (stubs, "YOUR ANSWER HERE") and its
+other cells (`given_cells`: given code, visible tests, questions), which a student may paste into an
+answer; two students who both do so have not copied each other.
 """
 
 from __future__ import annotations
@@ -55,13 +56,17 @@ def _answer_id(cell: dict) -> str | None:
     return meta.get("grade_id") if isinstance(meta, dict) and meta.get("solution") else None
 
 
+def _kind(cell: dict) -> str:
+    return "code" if cell.get("cell_type") == "code" else "written"
+
+
 def answer_layout(release: Path) -> dict[str, str]:
     """grade_id -> "code" or "written" of every answer cell of the release notebook."""
     kinds = {}
     for cell in _cells(release):
         grade_id = _answer_id(cell)
         if grade_id:
-            kinds[grade_id] = "code" if cell.get("cell_type") == "code" else "written"
+            kinds[grade_id] = _kind(cell)
     return kinds
 
 
@@ -71,3 +76,14 @@ def read_answers(path: Path, layout: dict[str, str]) -> Answers:
     code = {gid: found.get(gid, "") for gid, kind in layout.items() if kind == "code"}
     written = {gid: found.get(gid, "") for gid, kind in layout.items() if kind == "written"}
     return Answers(code, written)
+
+
+def given_cells(release: Path) -> dict[str, list[str]]:
+    """The release notebook's cells other than its answer cells, per kind, in order: given code and
+    visible tests ("code"), question text ("written"). Read from the notebook itself, so a cell
+    added to the problem set needs no list here."""
+    cells: dict[str, list[str]] = {"code": [], "written": []}
+    for cell in _cells(release):
+        if not _answer_id(cell):
+            cells[_kind(cell)].append(_source(cell))
+    return cells

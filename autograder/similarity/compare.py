@@ -2,8 +2,13 @@
 
 Code is tokenized first (Pygments' Python lexer): every variable becomes V, every function F, every
 string S, comments and blank lines go, so renaming, commenting and spacing change nothing; written
-answers are compared as text. Fingerprints of the release's text of the answer cells are removed
-from every notebook's (boilerplate), so the stubs everyone starts from match nothing.
+answers are compared as text.
+
+What the release notebook gives everyone (every code cell: given code, stubs, visible tests; every
+markdown cell: the questions) is distribution text and matches nothing, even pasted into an answer:
+every k-gram of it is copydetect's boilerplate, removed from every student's fingerprint. In code, a
+given cell pasted whole is also blanked before fingerprinting: once names are V and F, the k-grams
+that straddle its edges ("...V)defF(V):...") are alike in anyone's paste and would still match.
 
 A pair's similarity in a kind is copydetect's: the share of one student's fingerprinted tokens that
 also appear in the other's, the larger of the two shares (a student who copied one question of
@@ -20,6 +25,7 @@ from __future__ import annotations
 import io
 import itertools
 import os
+import re
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -37,6 +43,16 @@ Texts = dict[str, str]  # kind -> every answer of that kind, joined
 
 
 @dataclass(frozen=True)
+class Distribution:
+    """What the release notebook gives every student, per kind: its answer cells' text, joined as a
+    student's answers are (stubs, placeholders), and each of its other cells (given code, visible
+    tests, question text)."""
+
+    stubs: Texts
+    given: dict[str, list[str]]
+
+
+@dataclass(frozen=True)
 class Pair:
     """Two students (a < b) and their similarity in each kind, 0 to 1."""
 
@@ -50,12 +66,35 @@ class Pair:
         return self.code + self.written
 
 
-def fingerprint(text: str, kind: str, boilerplate: set[int] | None = None) -> CodeFingerprint:
+def fingerprint(
+    text: str, kind: str, boilerplate: set[int] | None = None, *, window: int = WINDOW
+) -> CodeFingerprint:
     """copydetect's fingerprint of one student's answers of one kind, boilerplate removed."""
     stream, skip = io.StringIO(text), list(boilerplate or ())
     if kind == "code":
-        return CodeFingerprint("answers.py", NOISE, WINDOW, skip, fp=stream, language="python")
-    return CodeFingerprint("answers.txt", NOISE, WINDOW, skip, filter=False, fp=stream)
+        return CodeFingerprint("answers.py", NOISE, window, skip, fp=stream, language="python")
+    return CodeFingerprint("answers.txt", NOISE, window, skip, filter=False, fp=stream)
+
+
+def boilerplate(distribution: Distribution, kind: str) -> set[int]:
+    """The hash of every k-gram of the distribution text, not only the winnowed ones: a passage
+    pasted into an answer is winnowed among other neighbours than in the release, so its picks may
+    be k-grams the release's own fingerprint skipped. The given cells are joined in order, so a run
+    of them pasted together is covered across its joins."""
+    texts = [distribution.stubs[kind], "\n\n".join(distribution.given[kind])]
+    return set().union(*(fingerprint(text, kind, window=1).hashes for text in texts))
+
+
+def blank_pasted(code: str, given: list[str]) -> str:
+    """`code` with every given cell found in it on whole lines turned to spaces (newlines kept):
+    copydetect drops whitespace, and the length is kept, so the offsets of matches still point into
+    the text as the student wrote it. Stubs left as released are not blanked, only boilerplate: a
+    notebook answered in part would otherwise be measured on its few answers alone, and two short
+    answers making the same EDF calls share half their tokens (0.51 in the tests' class)."""
+    for text in sorted(filter(str.strip, given), key=len, reverse=True):
+        pasted = re.compile(rf"^{re.escape(text)}$", re.MULTILINE)
+        code = pasted.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), code)
+    return code
 
 
 def similarity(one: CodeFingerprint, other: CodeFingerprint) -> float:
@@ -71,10 +110,21 @@ def similarity(one: CodeFingerprint, other: CodeFingerprint) -> float:
 _PRINTS: dict[str, dict[str, CodeFingerprint]] = {}  # student -> kind -> fingerprint, per worker
 
 
-def _load(texts: dict[str, Texts], release: Texts) -> None:
-    boilerplate = {kind: fingerprint(release[kind], kind).hashes for kind in KINDS}
+def class_prints(
+    texts: dict[str, Texts], distribution: Distribution
+) -> dict[str, dict[str, CodeFingerprint]]:
+    """Every student's fingerprint per kind, less every k-gram of the distribution text (and, in
+    code, with pasted given cells blanked)."""
+    skip = {kind: boilerplate(distribution, kind) for kind in KINDS}
+    prints = {}
     for student, mine in texts.items():
-        _PRINTS[student] = {kind: fingerprint(mine[kind], kind, boilerplate[kind]) for kind in KINDS}
+        own = {"code": blank_pasted(mine["code"], distribution.given["code"]), "written": mine["written"]}
+        prints[student] = {kind: fingerprint(own[kind], kind, skip[kind]) for kind in KINDS}
+    return prints
+
+
+def _load(texts: dict[str, Texts], distribution: Distribution) -> None:
+    _PRINTS.update(class_prints(texts, distribution))
 
 
 def _rows(students: list[str]) -> list[Pair]:
@@ -103,13 +153,13 @@ def _marks(pair: tuple[str, str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 class Comparison:
     """Seeded worker processes holding the fingerprints of a class (use as a context manager)."""
 
-    def __init__(self, texts: dict[str, Texts], release: Texts, workers: int) -> None:
+    def __init__(self, texts: dict[str, Texts], distribution: Distribution, workers: int) -> None:
         # Set while the pool lives: its workers start on demand, each reading the seed at its start.
         self.saved_seed = os.environ.get("PYTHONHASHSEED")
         os.environ["PYTHONHASHSEED"] = HASH_SEED
         self.workers = max(1, workers)
         self.pool = ProcessPoolExecutor(
-            self.workers, mp_context=get_context("spawn"), initializer=_load, initargs=(texts, release)
+            self.workers, mp_context=get_context("spawn"), initializer=_load, initargs=(texts, distribution)
         )
         self.students = sorted(texts)
 

@@ -1,6 +1,7 @@
 """`OUT/similarity/`: the pairs of a graded class ranked by how alike their answers are.
 
-    index.html          the pairs (flagged ones first among the most alike), the distribution figure
+    index.html          the pairs by total (flagged ones first among the most alike), each with its
+                        rank in code and in written answers; the distribution figure
     pairs.csv           every pair: both students, code, written, total, flagged, page
     distribution.png    the similarity of every pair, per kind, flagged pairs marked
     pairs/A__B.html     one listed pair side by side, matching passages marked
@@ -27,7 +28,7 @@ from autograder.replace_file import replacing
 from autograder.results.answer_html import answer_html
 from autograder.results.grades_table import graded_state
 from autograder.similarity import compare, figure
-from autograder.similarity.answers import Answers, answer_layout, read_answers
+from autograder.similarity.answers import Answers, answer_layout, given_cells, read_answers
 from autograder.similarity.flags import threshold
 
 LISTED = 50  # pairs on the index page (and with a page of their own) beyond the flagged ones
@@ -45,17 +46,25 @@ HEADER = [
 MAX_PAGES = 200  # at most this many pairs get a page (the most alike): the rest are in pairs.csv
 WORKERS = max(1, len(os.sched_getaffinity(0)))  # comparing processes: one per core
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+Ranks = dict[str, dict[compare.Pair, int]]  # kind -> pair -> its place by that kind alone (1: most alike)
 STYLE = (TEMPLATES / "similarity.css").read_text(encoding="utf-8")
 
 
 @dataclass
 class ClassAnswers:
-    """The answers of every readable notebook of a graded class, the release's, and what was missing."""
+    """The answers of every readable notebook of a graded class, what the release gives every
+    student, and what was missing."""
 
     layout: dict[str, str]
-    release: Answers
+    distribution: compare.Distribution
     students: dict[str, Answers] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)  # "student (why)"
+
+
+def release_distribution(release: Path, layout: dict[str, str]) -> compare.Distribution:
+    """What the release notebook at `release` gives every student: its stubs and its other cells."""
+    stubs = read_answers(release, layout)
+    return compare.Distribution({k: stubs.text(k) for k in compare.KINDS}, given_cells(release))
 
 
 def read_class(out: Path) -> ClassAnswers:
@@ -65,7 +74,7 @@ def read_class(out: Path) -> ClassAnswers:
     if not release.is_file():
         raise InputError(f"{out} has no release notebook ({release}): run `ps1 grade ... --out {out}` again")
     layout = answer_layout(release)
-    found = ClassAnswers(layout, read_answers(release, layout))
+    found = ClassAnswers(layout, release_distribution(release, layout))
     for student in sorted(state.students):
         path = GradingFolder(out).course.submitted_notebook(student)
         if not path.is_file():
@@ -134,8 +143,7 @@ def _flagged(pair: compare.Pair, bars: dict[str, float]) -> str:
 def write_report(out: Path, found: ClassAnswers, workers: int = WORKERS) -> Path:
     """Compare the class and write `OUT/similarity/`; return the index page."""
     texts = {s: {k: a.text(k) for k in compare.KINDS} for s, a in found.students.items()}
-    release = {k: found.release.text(k) for k in compare.KINDS}
-    with compare.Comparison(texts, release, workers) as comparison:
+    with compare.Comparison(texts, found.distribution, workers) as comparison:
         pairs = comparison.pairs()
         bars = {k: threshold(k, [getattr(p, k) for p in pairs]) for k in compare.KINDS}
         flagged = [p for p in pairs if _flagged(p, bars)]
@@ -158,25 +166,13 @@ def write_report(out: Path, found: ClassAnswers, workers: int = WORKERS) -> Path
             mathjax_settings=page_mathjax(),
         )
         (folder / _page_name(pair)).write_text(page, encoding="utf-8")
-    _write_csv(folder / "pairs.csv", pairs, bars, pages=set(map(_page_name, listed)))
+    ranks = {kind: _ranks(pairs, kind) for kind in compare.KINDS}
+    _write_csv(folder / "pairs.csv", pairs, bars, ranks=ranks, pages=set(map(_page_name, listed)))
     figure.draw(folder / "distribution.png", pairs, bars)
-    rows = [
-        {
-            "rank": i,
-            "a": p.a,
-            "b": p.b,
-            "code": p.code,
-            "written": p.written,
-            "total": p.total,
-            "flagged": _flagged(p, bars),
-            "page": _page_name(p),
-        }
-        for i, p in enumerate(listed, 1)
-    ]
     index = env.get_template("index.html.j2").render(
         students=len(found.students),
         pairs_total=len(pairs),
-        rows=rows,
+        rows=_index_rows(listed, bars, ranks),
         bars=bars,
         style=STYLE,
         notes=[f"not compared: {m}" for m in found.missing] + _unlisted(flagged, listed),
@@ -186,6 +182,25 @@ def write_report(out: Path, found: ClassAnswers, workers: int = WORKERS) -> Path
     return folder / "index.html"
 
 
+def _index_rows(listed: list[compare.Pair], bars: dict[str, float], ranks: Ranks) -> list[dict]:
+    """The index page's rows, in the order of `listed` (by total), each with its rank in each kind."""
+    return [
+        {
+            "rank": i,
+            "a": p.a,
+            "b": p.b,
+            "code": p.code,
+            "written": p.written,
+            "total": p.total,
+            "code_rank": ranks["code"][p],
+            "written_rank": ranks["written"][p],
+            "flagged": _flagged(p, bars),
+            "page": _page_name(p),
+        }
+        for i, p in enumerate(listed, 1)
+    ]
+
+
 def _unlisted(flagged: list[compare.Pair], listed: list[compare.Pair]) -> list[str]:
     left = len(set(flagged) - set(listed))
     if not left:
@@ -193,11 +208,12 @@ def _unlisted(flagged: list[compare.Pair], listed: list[compare.Pair]) -> list[s
     return [f"{left} more flagged pair(s) than the {MAX_PAGES} shown: every pair is in pairs.csv"]
 
 
-def _write_csv(path: Path, pairs: list[compare.Pair], bars: dict[str, float], *, pages: set[str]) -> None:
+def _write_csv(
+    path: Path, pairs: list[compare.Pair], bars: dict[str, float], *, ranks: Ranks, pages: set[str]
+) -> None:
     with replacing(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(HEADER)
-        ranks = {kind: _ranks(pairs, kind) for kind in compare.KINDS}
         for p in pairs:
             page = _page_name(p) if _page_name(p) in pages else ""
             scores = [f"{p.code:.3f}", f"{p.written:.3f}", f"{p.total:.3f}"]

@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 from helpers.commands import refused, run_ps1
 from helpers.similarity_class import PLANTED, students, write_zips
 from playwright.sync_api import sync_playwright
@@ -59,6 +60,32 @@ def test_each_planted_copy_ranks_above_every_independent_pair(graded: Path, plan
     assert kind in copy["flagged"] and copy["page"]
     planted_in_kind = sum(CATEGORY[name] == kind for name in PLANTED)
     assert int(copy[f"{kind}_rank"]) <= planted_in_kind
+
+
+def index_table(out: Path) -> tuple[list[str], list[list[str]]]:
+    """The index page's table: its column headings and the text of each row's cells."""
+    soup = BeautifulSoup((out / "similarity" / "index.html").read_text(), "html.parser")
+    heads = [th.get_text(strip=True) for th in soup.thead.find_all("th")]
+    return heads, [[td.get_text(strip=True) for td in tr.find_all("td")] for tr in soup.tbody.find_all("tr")]
+
+
+def test_the_index_shows_each_pairs_rank_in_code_and_in_written_answers(graded: Path) -> None:
+    heads, rows = index_table(graded)
+    total, code_rank, written_rank = (heads.index(h) for h in ("total", "code rank", "written rank"))
+    totals = [float(row[total]) for row in rows]
+    assert totals == sorted(totals, reverse=True)  # still ordered by the sum
+    found = pairs(graded)
+    for row in rows:
+        in_csv = found[(row[1], row[2])]
+        assert (row[code_rank], row[written_rank]) == (in_csv["code_rank"], in_csv["written_rank"])
+    firsts = {
+        kind: {tuple(row[1:3]) for row in rows if row[col] == "1"}
+        for kind, col in (("code", code_rank), ("written", written_rank))
+    }
+    assert firsts["written"] == {tuple(sorted(PLANTED["written"]))}
+    assert len(firsts["code"]) == 1 and firsts["code"] <= {
+        tuple(sorted(PLANTED[k])) for k in ("code", "problem3")
+    }
 
 
 def test_no_independent_pair_is_flagged(graded: Path) -> None:
@@ -127,4 +154,23 @@ def test_the_pages_in_a_browser(graded: Path) -> None:
         page.wait_for_url("**/Ada__Renamed.html")
         page.wait_for_load_state("load")
         assert page.locator("pre.code mark").count() >= 4
+        browser.close()
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}")
+def test_the_index_sorts_by_a_clicked_column(graded: Path) -> None:
+    heads, rows = index_table(graded)
+    column = heads.index("written rank")
+    ranks = sorted(int(row[column]) for row in rows)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        page = browser.new_page()
+        page.goto((graded / "similarity" / "index.html").as_uri())
+        heading = page.locator("thead th").nth(column)
+        cells = page.locator(f"tbody td:nth-child({column + 1})")
+        heading.click()
+        assert [int(t) for t in cells.all_inner_texts()] == ranks
+        heading.click()
+        assert [int(t) for t in cells.all_inner_texts()] == ranks[::-1]
         browser.close()

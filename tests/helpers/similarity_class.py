@@ -6,14 +6,18 @@ written answers below), a third set written here (Curie), the wrong answers of t
 (Wrong), one short answer alone (Partial), and two untouched releases (Blank1, Blank2).
 
 Planted copies, one per category:
-- Renamed: Ada's code with every identifier renamed, the functions of each cell reordered, comments
-  and blank lines added (written answers left blank);
+- Renamed: Ada's code with every name it defines renamed (functions, parameters, locals: found on its
+  syntax tree), the functions of each cell reordered, comments and blank lines added (written
+  answers left blank);
 - Reworded: Curie's written answers with every sentence reworded and the same equations (code blank);
 - Problem3: Babbage's Problem 3 and nothing else.
 """
 
 from __future__ import annotations
 
+import ast
+import builtins
+import itertools
 import json
 import re
 import zipfile
@@ -169,34 +173,84 @@ $s.grad_j = \sum_i p.grad_i\, J_{ij} = p_j\,(p.grad_j - \sum_i p.grad_i\, p_i)$,
 computed separately for every row of the batch.""",
 }
 
-RENAMES = {
-    "edf_gradient": "gradient_via_edf",
-    "chain_rule_gradient": "gradient_by_hand",
-    "x0": "point",
-    "x": "node_x",
-    "y": "node_y",
-    "z": "node_z",
-    "u": "node_u",
-    "losses": "collected",
-    "order": "permutation",
-    "total": "running_sum",
-    "hidden": "hidden_layer",
-    "batch": "chunk",
-}
+# The names a copier picks, in the order the copied code's own names first appear (then with a number).
+WORDS = ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "kilo")
+GIVEN = set(dir(builtins))  # never rebound by a copier: the language's own names
+DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def defined_names(tree: ast.AST) -> set[str]:
+    """Every name the code binds itself: functions, classes, parameters, and the targets of
+    assignments, loops, `with` and comprehensions (not imports, attributes or builtins)."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, DEFINITIONS):
+            names.add(node.name)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+    return names - GIVEN
+
+
+def _name_spots(tree: ast.AST, lines: list[bytes], names: set[str]) -> list[tuple[int, int, str]]:
+    """(line, byte column, name) of every occurrence of `names` as a name: uses, bindings,
+    parameters, definitions, and keywords of calls to the code's own functions."""
+    spots = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in names:
+            spots.append((node.lineno, node.col_offset, node.id))
+        elif isinstance(node, ast.arg) and node.arg in names:
+            spots.append((node.lineno, node.col_offset, node.arg))
+        elif isinstance(node, DEFINITIONS) and node.name in names:
+            keyword = re.compile(rb"(def|class)\s+").search(lines[node.lineno - 1], node.col_offset)
+            spots.append((node.lineno, keyword.end(), node.name))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in names:
+            spots += [(k.lineno, k.col_offset, k.arg) for k in node.keywords if k.arg in names]
+    return spots
+
+
+def rename_everything(code: str) -> str:
+    """`code` with every name it defines renamed throughout (from WORDS, in order of appearance):
+    found on the syntax tree, so no local, parameter or function of the code is missed, and the
+    given API (np, edf, builtins, attributes) is left alone. Comments and layout are kept."""
+    tree = ast.parse(code)
+    lines = code.encode().splitlines(keepends=True)
+    own = defined_names(tree)
+    spots = sorted(_name_spots(tree, lines, own))
+    # A new name is none of the code's names, old or given, so nothing is merged or shadowed.
+    taken = own | {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    taken |= {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    candidates = itertools.chain(WORDS, (f"{w}{i}" for i in itertools.count(2) for w in WORDS))
+    free = (name for name in candidates if name not in taken)
+    new: dict[str, str] = {}
+    for _, _, name in spots:
+        if name not in new:
+            new[name] = next(free)
+    for line, col, name in reversed(spots):
+        text = lines[line - 1]
+        lines[line - 1] = text[:col] + new[name].encode() + text[col + len(name.encode()) :]
+    return b"".join(lines).decode()
 
 
 def _functions(code: str) -> list[str]:
-    """The top-level blocks of a cell (a def with its body, or a run of other lines)."""
-    blocks = re.split(r"\n(?=def |[A-Z_]+ = )", code.strip("\n"))
-    return [b.strip("\n") for b in blocks if b.strip()]
+    """The top-level blocks of a cell: each function or class with its body, and each run of other
+    statements (comments between blocks dropped)."""
+    lines = code.splitlines()
+    blocks: list[tuple[bool, list[str]]] = []  # (a definition?, its lines)
+    for node in ast.parse(code).body:
+        first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+        definition = isinstance(node, DEFINITIONS)
+        if definition or not blocks or blocks[-1][0]:
+            blocks.append((definition, []))
+        blocks[-1][1].extend(lines[first - 1 : node.end_lineno])
+    return ["\n".join(text) for _, text in blocks]
 
 
 def disguise(code: str) -> str:
-    """Every identifier of RENAMES renamed, the cell's blocks in reverse order, comments and blank
+    """Every name the code defines renamed, the cell's blocks in reverse order, comments and blank
     lines added: what a copier does to hide a copy."""
-    for old, new in RENAMES.items():
-        code = re.sub(rf"\b{old}\b", new, code)
-    blocks = _functions(code)[::-1]
+    blocks = _functions(rename_everything(code))[::-1]
     commented = [
         f"# part {i + 1} of my answer\n\n" + b.replace("\n    ", "\n\n    # step\n    ", 1)
         for i, b in enumerate(blocks)
@@ -235,6 +289,32 @@ def students() -> dict[str, dict[str, str]]:
 
 
 PLANTED = {"code": ("Ada", "Renamed"), "written": ("Curie", "Reworded"), "problem3": ("Babbage", "Problem3")}
+
+
+# What a student may paste into an answer from the notebook itself: the given code and the visible
+# tests of the problem into its code answer, the notebook's introduction into a written answer.
+PASTES = {
+    "p1a_code": ("p1a_given", "p1a_check", "p1a_tests"),
+    "p2_code": ("p2_given", "p2_check", "p2_tests"),
+    "p3_code": ("p3_data", "p3_train", "p3_tests"),
+    "p1a_written": ("intro",),
+}
+
+
+def release_cells() -> dict[str, str]:
+    """Every cell of the release notebook, by its nbgrader grade_id."""
+    cells = json.loads(RELEASE.read_text(encoding="utf-8"))["cells"]
+    return {c["metadata"]["nbgrader"]["grade_id"]: "".join(c["source"]) for c in cells}
+
+
+def with_pastes(answers: dict[str, str]) -> dict[str, str]:
+    """`answers` with the cells of PASTES pasted after each answer (a cell not answered keeps the
+    release's stub)."""
+    release = release_cells()
+    return {
+        gid: "\n\n".join([answers.get(gid, release[gid]), *(release[g] for g in pasted)])
+        for gid, pasted in PASTES.items()
+    } | {gid: text for gid, text in answers.items() if gid not in PASTES}
 
 
 def notebook(answers: dict[str, str]) -> dict:
