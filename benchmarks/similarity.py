@@ -6,7 +6,7 @@ Each class is made of notebooks whose every answer cell is drawn at random from 
 tests/helpers/similarity_class.py (the reference solution, the two other independent sets, the
 wrong and the blank ones), disguised at random (names renamed, blocks reordered, comments added)
 so that no two notebooks are the same. The notebooks are laid out as `ps1 grade` leaves them
-(state.json, course/release/, course/submitted/<student>/ps1/PS1.ipynb): only what `similarity` reads.
+(state.json, course/source/ and release/, course/submitted/<student>/ps1/PS1.ipynb): what `similarity` reads.
 The command runs as a subprocess, sizes interleaved, best of the repeats; peak memory is the
 largest resident set of the command and of its worker processes (getrusage of the children). The
 ratios compare each size with the smallest: the pairs grow with the square of the students.
@@ -28,7 +28,7 @@ from pathlib import Path
 from autograder.course.state import State, StateEntry, save_state
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from helpers.ps1 import ASSIGNMENT, NOTEBOOK, RELEASE_NOTEBOOK  # noqa: E402
+from helpers.ps1 import ASSIGNMENT, NOTEBOOK, RELEASE_NOTEBOOK, SOURCE_DIR  # noqa: E402
 from helpers.similarity_class import CODE_IDS, WRITTEN_IDS, disguise, notebook, students  # noqa: E402
 
 PS1 = Path(sys.executable).parent / "ps1"
@@ -41,6 +41,7 @@ def make_class(folder: Path, size: int, rng: random.Random) -> Path:
     release = folder / "course" / "release" / ASSIGNMENT / NOTEBOOK
     release.parent.mkdir(parents=True)
     shutil.copy(RELEASE_NOTEBOOK, release)
+    shutil.copytree(SOURCE_DIR, folder / "course" / "source" / ASSIGNMENT)  # the course knows its problem set
     state = State()
     for i in range(size):
         name = f"Student{i:03d}"
