@@ -17,7 +17,7 @@ import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from nbgrader.api import (
     Assignment,
@@ -217,25 +217,24 @@ def retrying(gb: Gradebook, write: Callable[[], T], attempts: int = 50) -> T:
 
 def manual_scores(gb: Gradebook, ps: ProblemSet, grade_id: str) -> dict[str, float | None]:
     """student -> the manual score of their answer to `grade_id` (None: not graded yet), in one query."""
-    query = (
-        gb.db.query(SubmittedAssignment.student_id, Grade.manual_score)
-        .join(SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id)
-        .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
-        .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
-        .join(GradeCell, Grade.cell_id == GradeCell.id)
-        .filter(GradeCell.name == grade_id, Assignment.name == ps.id)
-    )
-    return dict(query.all())
+    return dict(_per_student(gb, ps, grade_id, value=Grade.manual_score, cell=GradeCell).all())
 
 
 def manual_comments(gb: Gradebook, ps: ProblemSet, grade_id: str) -> dict[str, str]:
     """student -> the grader's comment on their answer to `grade_id` (only those with one)."""
-    query = (
-        gb.db.query(SubmittedAssignment.student_id, Comment.manual_comment)
-        .join(SubmittedNotebook, Comment.notebook_id == SubmittedNotebook.id)
+    query = _per_student(gb, ps, grade_id, value=Comment.manual_comment, cell=SolutionCell)
+    return dict(query.filter(Comment.manual_comment.isnot(None)).all())
+
+
+def _per_student(gb: Gradebook, ps: ProblemSet, grade_id: str, *, value: Any, cell: Any) -> Any:
+    """(student, `value`) of every answer to `grade_id` in `ps`: `value` a column of nbgrader's Grade or
+    Comment, `cell` the cell table that row points to (GradeCell, SolutionCell)."""
+    row = value.class_
+    return (
+        gb.db.query(SubmittedAssignment.student_id, value)
+        .join(SubmittedNotebook, row.notebook_id == SubmittedNotebook.id)
         .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
         .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
-        .join(SolutionCell, Comment.cell_id == SolutionCell.id)
-        .filter(SolutionCell.name == grade_id, Assignment.name == ps.id, Comment.manual_comment.isnot(None))
+        .join(cell, row.cell_id == cell.id)
+        .filter(cell.name == grade_id, Assignment.name == ps.id)
     )
-    return dict(query.all())
